@@ -1,0 +1,44 @@
+# LiveCommerce: `make run` serves the demo, `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA_DIR ?= data
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_TEST_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/9
+
+.PHONY: run test lint migrate demo screenshots clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstall only when the package definition changed.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+migrate: $(STAMP)
+	$(BIN)/livecommerce db upgrade
+
+demo: migrate
+	$(BIN)/livecommerce demo load
+
+run: demo
+	$(BIN)/livecommerce serve --host $(HOST) --port $(PORT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+# The whole suite on the embedded defaults, then again on PostgreSQL + Redis when they answer.
+test: lint
+	$(BIN)/python -m tests.legs --pg-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'
+
+screenshots: demo
+	$(BIN)/python docs/screenshots.py
+
+clean:
+	rm -rf $(VENV) $(DATA_DIR) .pytest_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""The app factory: the only module that imports every domain and wires them to the kernel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
+from litestar import Litestar
+from litestar.channels import ChannelsPlugin
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.memory import MemoryStore
+from litestar.stores.redis import RedisStore
+from litestar.stores.registry import StoreRegistry
+from litestar.template import TemplateConfig
+from redis.asyncio import Redis
+
+from kernel.auth.controllers import auth_controller
+from kernel.auth.guards import TokenAuthenticationMiddleware
+from kernel.auth.pages import account_pages
+from kernel.bus import channels_plugin
+from kernel.clock import Clock, SystemClock
+from kernel.db import Database
+from kernel.health import healthz, readyz
+from kernel.jobs import Sweeper
+from kernel.logs import RequestIdMiddleware, configure_logging
+from kernel.pages import home
+from kernel.problems import EXCEPTION_HANDLERS
+from kernel.security import csrf_middleware, security_headers_hook
+from kernel.settings import Settings, load_settings
+from kernel.web import NavItem, configure_templates
+
+ROOT = Path(__file__).resolve().parent
+VERSION = "0.1.0"
+NAVIGATION = [
+    NavItem("Home", "/"),
+    NavItem("Account", "/account", signed_in_only=True),
+]
+
+
+def _stores(redis: Redis | None) -> StoreRegistry:
+    """Named stores (rate-limit counters, ...) in Redis when configured, so every worker shares them."""
+
+    def make(name: str) -> Store:
+        return RedisStore(redis, namespace=f"livecommerce:{name}") if redis is not None else MemoryStore()
+
+    return StoreRegistry(default_factory=make)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
+    """Build the application from ``settings`` (read from the environment when omitted)."""
+    settings = settings or load_settings()
+    clock = clock or SystemClock()
+    configure_logging(settings.log_level)
+    db = Database(settings.db)
+    redis = Redis.from_url(settings.redis_url, health_check_interval=10) if settings.redis_url else None
+    sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=[])
+    channels: ChannelsPlugin = channels_plugin(redis)
+
+    async def start_sweeper() -> None:
+        sweeper.start()
+
+    async def stop_background() -> None:
+        await sweeper.stop()
+        if redis is not None:
+            await redis.aclose()
+        await db.dispose()
+
+    return Litestar(
+        route_handlers=[
+            auth_controller(settings),
+            account_pages(settings),
+            home,
+            healthz,
+            readyz,
+            create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+        ],
+        plugins=[
+            SQLAlchemyPlugin(
+                SQLAlchemyAsyncConfig(
+                    engine_instance=db.engine,
+                    session_maker=db.sessionmaker,
+                    before_send_handler="autocommit_include_redirects",
+                )
+            ),
+            channels,
+            HTMXPlugin(),
+        ],
+        middleware=[
+            RequestIdMiddleware,
+            csrf_middleware(settings),
+            DefineMiddleware(TokenAuthenticationMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"]),
+        ],
+        before_send=[security_headers_hook(hsts=settings.public_url.startswith("https://"))],
+        exception_handlers=EXCEPTION_HANDLERS,
+        template_config=TemplateConfig(
+            directory=ROOT / "templates",
+            engine=JinjaTemplateEngine,
+            engine_callback=lambda engine: configure_templates(engine, NAVIGATION),
+        ),
+        openapi_config=OpenAPIConfig(
+            title="LiveCommerce",
+            version=VERSION,
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])],
+        ),
+        state=State({"settings": settings, "clock": clock, "db": db, "redis": redis, "sweeper": sweeper}),
+        stores=_stores(redis),
+        request_max_body_size=settings.max_body_bytes,
+        on_startup=[start_sweeper],
+        on_shutdown=[stop_background],
+        logging_config=None,
+    )

@@ -1,0 +1,86 @@
+"""JSON handlers: /api/auth/* and /api/me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import Provide
+from litestar.openapi.datastructures import ResponseSpec
+
+from kernel.auth.deps import provide_accounts
+from kernel.auth.guards import CurrentUser, provide_current_user, requires_signed_in
+from kernel.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
+from kernel.auth.service import AccountService, SignedIn
+from kernel.security import SESSION_COOKIE, rate_limit
+from kernel.settings import Settings
+
+PROBLEM = ResponseSpec(data_container=dict[str, Any], media_type="application/problem+json", description="Problem")
+
+
+def me_out(user: CurrentUser) -> MeOut:
+    return MeOut(id=user.id, email=user.email, display_name=user.display_name, roles=sorted(user.roles))
+
+
+def session_cookie(settings: Settings, signed_in: SignedIn | None) -> Cookie:
+    """The session cookie for a sign-in, or an expired one that clears it."""
+    return Cookie(
+        key=SESSION_COOKIE,
+        value=signed_in.token if signed_in else "",
+        max_age=int(settings.auth.session_ttl.total_seconds()) if signed_in else 0,
+        path="/",
+        httponly=True,
+        secure=settings.auth.cookie_secure,
+        samesite="lax",
+    )
+
+
+def auth_controller(settings: Settings) -> type[Controller]:
+    """The accounts controller, with rate limits taken from ``settings``."""
+    login_limit = rate_limit(settings.auth.login_rate, "rate_limit_login").middleware
+    signup_limit = rate_limit(settings.auth.signup_rate, "rate_limit_signup").middleware
+
+    class AuthController(Controller):
+        path = "/api"
+        tags = ["accounts"]
+        dependencies = {"accounts": Provide(provide_accounts), "current_user": Provide(provide_current_user)}
+
+        @post(
+            "/auth/signup",
+            middleware=[signup_limit],
+            status_code=201,
+            responses={409: PROBLEM, 422: PROBLEM, 429: PROBLEM},
+        )
+        async def signup(self, data: SignupIn, accounts: AccountService) -> MeOut:
+            """Create an account (buyer, influencer and/or seller)."""
+            user = await accounts.signup(data.email, data.password, data.display_name, data.roles)
+            return MeOut(
+                id=str(user.id), email=user.email, display_name=user.display_name, roles=[str(r) for r in user.roles]
+            )
+
+        @post("/auth/login", middleware=[login_limit], status_code=200, responses={401: PROBLEM, 429: PROBLEM})
+        async def login(self, data: LoginIn, accounts: AccountService, state: State) -> Response[TokenOut]:
+            """Sign in: returns a bearer token and sets the session cookie."""
+            signed_in = await accounts.login(data.email, data.password)
+            body = TokenOut(
+                token=signed_in.token,
+                expires_at=signed_in.expires_at.isoformat(),
+                user=me_out(CurrentUser.of(signed_in.user)),
+            )
+            return Response(body, cookies=[session_cookie(state.settings, signed_in)])
+
+        @post("/auth/logout", guards=[requires_signed_in], status_code=204, responses={401: PROBLEM})
+        async def logout(
+            self, request: Request[CurrentUser, str, Any], accounts: AccountService, state: State
+        ) -> Response[None]:
+            """End this session: the token and cookie stop working at once."""
+            await accounts.logout(request.auth)
+            return Response(None, status_code=204, cookies=[session_cookie(state.settings, None)])
+
+        @get("/me", responses={401: PROBLEM})
+        async def me(self, current_user: CurrentUser) -> MeOut:
+            """The signed-in account."""
+            return me_out(current_user)
+
+    return AuthController

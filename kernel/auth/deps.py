@@ -1,0 +1,12 @@
+"""Dependency providers for the accounts handlers."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.auth.service import AccountService
+
+
+async def provide_accounts(db_session: AsyncSession, state: State) -> AccountService:
+    return AccountService(db_session, state.clock, state.settings.auth.session_ttl)

@@ -1,0 +1,77 @@
+"""Who is asking: the authentication middleware, guards and the ``current_user`` dependency."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+from litestar.types import Guard
+
+from kernel.auth.models import Role, User
+from kernel.auth.service import AccountService, hash_token
+from kernel.security import SESSION_COOKIE
+
+
+class CurrentUser(msgspec.Struct, frozen=True):
+    """The signed-in account as handlers see it (a plain value, detached from any database session)."""
+
+    id: str
+    email: str
+    display_name: str
+    roles: frozenset[Role]
+
+    @classmethod
+    def of(cls, user: User) -> CurrentUser:
+        return cls(str(user.id), user.email, user.display_name, frozenset(user.roles))
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+def _presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return connection.cookies.get(SESSION_COOKIE)
+
+
+class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    """Resolve a bearer token or session cookie to a user; without a valid one the request is anonymous."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        token = _presented_token(connection)
+        if not token:
+            return AuthenticationResult(user=None, auth=None)
+        state = connection.app.state
+        async with state.db.sessionmaker() as session:
+            user = await AccountService(session, state.clock, state.settings.auth.session_ttl).user_for_token(token)
+            if user is None:
+                return AuthenticationResult(user=None, auth=None)
+            return AuthenticationResult(user=CurrentUser.of(user), auth=hash_token(token))
+
+
+def requires_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    if connection.user is None:
+        raise NotAuthorizedException("Sign in first: POST /api/auth/login, then send the token or cookie.")
+
+
+def requires_role(*roles: Role) -> Guard:
+    """A guard admitting accounts that hold any of ``roles``."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        requires_signed_in(connection, handler)
+        if not connection.user.roles.intersection(roles):
+            raise PermissionDeniedException(f"This needs a {' or '.join(roles)} account.")
+
+    return guard
+
+
+async def provide_current_user(request: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser:
+    if request.user is None:
+        raise NotAuthorizedException("Sign in first: POST /api/auth/login, then send the token or cookie.")
+    return request.user

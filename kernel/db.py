@@ -1,0 +1,77 @@
+"""The database: one engine per process, sessions for requests and for background work.
+
+SQLite (the embedded default) gets ``BEGIN IMMEDIATE`` on every transaction: with SQLite's default deferred
+transactions, concurrent read-then-write requests lose updates. PostgreSQL gets pre-ping and a command timeout so
+a dropped network fails fast instead of hanging a request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from advanced_alchemy.base import orm_registry
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from kernel.settings import DbSettings
+
+metadata = orm_registry.metadata
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(settings: DbSettings) -> AsyncEngine:
+    """An engine for ``settings.url`` with the per-backend safety settings described above."""
+    if is_sqlite(settings.url):
+        engine = create_async_engine(settings.url, echo=settings.echo)
+        _make_sqlite_transactions_immediate(engine)
+        return engine
+    return create_async_engine(
+        settings.url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={"command_timeout": 30, "timeout": 5},
+    )
+
+
+def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        # Take transaction control away from the driver so the "begin" hook below decides how to begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The process's engine and session factory, kept in app state."""
+
+    def __init__(self, settings: DbSettings) -> None:
+        self.url = settings.url
+        self.engine = create_engine(settings)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session in one transaction, committed on success and rolled back on error (jobs, CLI, listeners)."""
+        async with self.sessionmaker() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,47 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from litestar import Response, get
+from litestar.datastructures import State
+from sqlalchemy import text
+
+PROBE_TIMEOUT_S = 2.0
+
+
+@get("/healthz", tags=["health"], include_in_schema=True)
+async def healthz() -> dict[str, str]:
+    """The process is up and serving."""
+    return {"status": "ok"}
+
+
+@get("/readyz", tags=["health"], responses={503: None})  # type: ignore[dict-item]
+async def readyz(state: State) -> Response[dict[str, Any]]:
+    """The database (and Redis, when configured) answer; 503 names whichever does not."""
+    checks = {"database": _check_database(state)}
+    if state.redis is not None:
+        checks["redis"] = _check_redis(state)
+    results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    ready = all(result == "ok" for result in results.values())
+    return Response({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
+
+
+async def _check_database(state: State) -> str:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S), state.db.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    return "ok"
+
+
+async def _check_redis(state: State) -> str:
+    try:
+        async with asyncio.timeout(PROBE_TIMEOUT_S):
+            await state.redis.ping()
+    except Exception as exc:
+        return f"unreachable: {type(exc).__name__}: {str(exc)[:200]}"
+    return "ok"

@@ -1,0 +1,124 @@
+"""Every error becomes an RFC 9457 problem document for API clients, a toast for htmx and an escaped page otherwise.
+
+Services raise :class:`~kernel.errors.DomainError`; Litestar raises its HTTP exceptions; the database raises
+driver errors. This module is the one place that turns each into a response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
+from litestar.response import Template
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from kernel.errors import DomainError, Unavailable
+
+log = logging.getLogger("livecommerce.errors")
+
+PROBLEM_JSON = "application/problem+json"
+_TITLES = {
+    400: "Malformed request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict with the current state",
+    413: "Request body too large",
+    422: "The request breaks a rule",
+    429: "Too many requests",
+    500: "Internal error",
+    503: "Temporarily unavailable",
+}
+_MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+
+
+def _wants_json(request: Request[Any, Any, Any]) -> bool:
+    if request.url.path.startswith(("/api/", "/schema")):
+        return True
+    return "text/html" not in request.headers.get("accept", "")
+
+
+def problem_response(
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Response[Any]:
+    """Render one problem for whoever asked: JSON, an htmx toast, or an HTML page."""
+    title = _TITLES.get(status, "Error")
+    if _wants_json(request):
+        body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, **extra}
+        return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    context = {"status": status, "title": title, "detail": detail, "errors": extra.get("errors", [])}
+    if request.headers.get("hx-request") == "true":
+        toast_headers = {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend", **(headers or {})}
+        return Template("components/_toast.html", context=context, status_code=status, headers=toast_headers)
+    return Template("error.html", context=context, status_code=status, headers=headers)
+
+
+def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
+    """Name each bad field from Litestar's validation detail (msgspec says ``... - at `$.field` ``)."""
+    errors = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        message = str(item.get("message", ""))
+        match = _MSGSPEC_PATH.search(message)
+        field = item.get("key") or (match.group(1) if match else "")
+        errors.append({"field": field or "body", "message": message, "source": item.get("source", "body")})
+    return errors
+
+
+def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    return problem_response(request, exc.status, exc.code, exc.detail, headers, **exc.extra)
+
+
+def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    status = exc.status_code
+    headers = dict(exc.headers or {})
+    extra: dict[str, Any] = {}
+    if isinstance(exc, ValidationException):
+        extra["errors"] = _field_errors(exc)
+    if isinstance(exc, TooManyRequestsException):
+        headers.setdefault("Retry-After", headers.get("RateLimit-Reset", "60"))
+    code = _TITLES.get(status, "error").lower().replace(" ", "_")
+    if status >= 500:
+        log.error("http.error", extra={"status": status, "detail": exc.detail})
+    return problem_response(request, status, code, exc.detail, headers, **extra)
+
+
+def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Lock contention and lost connections are retryable, so they answer 503 rather than 500."""
+    log.warning("db.unavailable", extra={"error": str(exc).splitlines()[0][:200]})
+    return problem_response(
+        request,
+        503,
+        "database_unavailable",
+        "The database is busy or unreachable; retry shortly.",
+        {"Retry-After": "1"},
+    )
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    if isinstance(exc, DBAPIError | OSError) and _is_connection_failure(exc):
+        return on_database_error(request, exc)
+    log.exception("unhandled", extra={"path": request.url.path})
+    return problem_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
+
+
+def _is_connection_failure(exc: Exception) -> bool:
+    if isinstance(exc, OSError):  # asyncpg raises ConnectionRefusedError and friends unwrapped
+        return True
+    return isinstance(exc, OperationalError) or bool(getattr(exc, "connection_invalidated", False))
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: on_domain_error,
+    HTTPException: on_http_exception,
+    Exception: on_unexpected,
+}

@@ -1,0 +1,172 @@
+"""Settings, parsed once from a mapping (the environment by default) and passed in explicitly.
+
+Nothing else reads ``os.environ``: ``create_app`` and the CLI take a :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
+_UNITS = {
+    "ms": timedelta(milliseconds=1),
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+
+class SettingsError(ValueError):
+    """A setting is malformed; the message names the variable and what it accepts."""
+
+
+def parse_duration(text: str, name: str = "duration") -> timedelta:
+    """Parse ``30s``, ``15m``, ``7d``, ``250ms``; a bare number means seconds."""
+    match = _DURATION.match(text)
+    if not match:
+        raise SettingsError(f"{name}={text!r}: expected a duration such as 30s, 15m, 12h or 7d")
+    return int(match.group(1)) * _UNITS[match.group(2) or "s"]
+
+
+def parse_rate(text: str, name: str = "rate") -> tuple[int, str]:
+    """Parse ``10/minute`` into ``(10, "minute")``."""
+    match = _RATE.match(text)
+    if not match or int(match.group(1)) < 1:
+        raise SettingsError(f"{name}={text!r}: expected a rate such as 10/minute (second, minute, hour, day)")
+    return int(match.group(1)), match.group(2)
+
+
+def _parse_bool(text: str, name: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"{name}={text!r}: expected true or false")
+
+
+def _parse_int(text: str, name: str, minimum: int = 0) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise SettingsError(f"{name}={text!r}: expected a whole number") from None
+    if value < minimum:
+        raise SettingsError(f"{name}={text!r}: must be at least {minimum}")
+    return value
+
+
+@dataclass(frozen=True)
+class DbSettings:
+    url: str
+    echo: bool = False
+    pool_size: int = 10
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    secret_key: str
+    session_ttl: timedelta = timedelta(days=14)
+    cookie_secure: bool = False
+    login_rate: tuple[int, str] = (10, "minute")
+    signup_rate: tuple[int, str] = (5, "minute")
+
+
+@dataclass(frozen=True)
+class ShopTimings:
+    ship_by: timedelta = timedelta(days=7)
+    auto_confirm_after: timedelta = timedelta(days=30)
+    dispute_window: timedelta = timedelta(days=15)
+    sweep_interval: timedelta = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: DbSettings
+    auth: AuthSettings
+    redis_url: str | None = None
+    data_dir: Path = Path("data")
+    public_url: str = "http://127.0.0.1:8000"
+    max_body_bytes: int = 1024 * 1024
+    log_level: str = "INFO"
+    shop: ShopTimings = field(default_factory=ShopTimings)
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+
+def _secret_key(env: Mapping[str, str], data_dir: Path) -> str:
+    """The signing secret: from the environment, else one kept in the data folder.
+
+    Keeping it on disk lets every worker of one embedded install agree on it, and sessions survive restarts.
+    """
+    if key := env.get("LIVECOMMERCE_SECRET_KEY"):
+        if len(key) < 32:
+            raise SettingsError("LIVECOMMERCE_SECRET_KEY must be at least 32 characters")
+        return key
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
+    """Build :class:`Settings` from ``env``; raise :class:`SettingsError` naming the first bad variable."""
+
+    def get(name: str, default: str) -> str:
+        return env.get(name, default)
+
+    data_dir = Path(get("LIVECOMMERCE_DATA_DIR", "data"))
+    public_url = get("LIVECOMMERCE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    db_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'livecommerce.db'}"
+    if not db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise SettingsError(
+            f"DATABASE_URL={db_url!r}: use sqlite+aiosqlite:///path.db or postgresql+asyncpg://user@host/db"
+        )
+    redis_url = env.get("REDIS_URL") or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL={redis_url!r}: use redis://host:port/db")
+
+    secure_default = "true" if public_url.startswith("https://") else "false"
+    return Settings(
+        db=DbSettings(
+            url=db_url,
+            echo=_parse_bool(get("LIVECOMMERCE_DB_ECHO", "false"), "LIVECOMMERCE_DB_ECHO"),
+            pool_size=_parse_int(get("LIVECOMMERCE_DB_POOL_SIZE", "10"), "LIVECOMMERCE_DB_POOL_SIZE", 1),
+        ),
+        auth=AuthSettings(
+            secret_key=_secret_key(env, data_dir),
+            session_ttl=parse_duration(get("LIVECOMMERCE_SESSION_TTL", "14d"), "LIVECOMMERCE_SESSION_TTL"),
+            cookie_secure=_parse_bool(get("LIVECOMMERCE_COOKIE_SECURE", secure_default), "LIVECOMMERCE_COOKIE_SECURE"),
+            login_rate=parse_rate(get("LIVECOMMERCE_LOGIN_RATE", "10/minute"), "LIVECOMMERCE_LOGIN_RATE"),
+            signup_rate=parse_rate(get("LIVECOMMERCE_SIGNUP_RATE", "5/minute"), "LIVECOMMERCE_SIGNUP_RATE"),
+        ),
+        redis_url=redis_url,
+        data_dir=data_dir,
+        public_url=public_url,
+        max_body_bytes=_parse_int(
+            get("LIVECOMMERCE_MAX_BODY_BYTES", str(1024 * 1024)), "LIVECOMMERCE_MAX_BODY_BYTES", 1024
+        ),
+        log_level=get("LIVECOMMERCE_LOG_LEVEL", "INFO").upper(),
+        shop=ShopTimings(
+            ship_by=parse_duration(get("LIVECOMMERCE_SHIP_BY", "7d"), "LIVECOMMERCE_SHIP_BY"),
+            auto_confirm_after=parse_duration(
+                get("LIVECOMMERCE_AUTO_CONFIRM_AFTER", "30d"), "LIVECOMMERCE_AUTO_CONFIRM_AFTER"
+            ),
+            dispute_window=parse_duration(get("LIVECOMMERCE_DISPUTE_WINDOW", "15d"), "LIVECOMMERCE_DISPUTE_WINDOW"),
+            sweep_interval=parse_duration(get("LIVECOMMERCE_SWEEP_INTERVAL", "30s"), "LIVECOMMERCE_SWEEP_INTERVAL"),
+        ),
+    )
