@@ -34,6 +34,7 @@ _TITLES = {
     503: "Temporarily unavailable",
 }
 _MSGSPEC_PATH = re.compile(r"at `\$\.?([^`]*)`")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 
 
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
@@ -67,9 +68,11 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
     errors = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         message = str(item.get("message", ""))
-        match = _MSGSPEC_PATH.search(message)
-        field = item.get("key") or (match.group(1) if match else "")
-        errors.append({"field": field or "body", "message": message, "source": item.get("source", "body")})
+        match = _MSGSPEC_PATH.search(message) or _UNKNOWN_FIELD.search(message)
+        # Litestar names the handler's parameter ("data") when msgspec gave no path; that is no field.
+        key = item.get("key") if item.get("key") != "data" else None
+        field = (match.group(1) if match else None) or key or "body"
+        errors.append({"field": field, "message": message, "source": item.get("source", "body")})
     return errors
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jinja2 import pass_context
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 
 from kernel.auth.models import Role
 

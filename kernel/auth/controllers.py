@@ -6,8 +6,9 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody
 
 from kernel.auth.deps import provide_accounts
 from kernel.auth.guards import CurrentUser, provide_current_user, requires_signed_in
@@ -52,7 +53,7 @@ def auth_controller(settings: Settings) -> type[Controller]:
             status_code=201,
             responses={409: PROBLEM, 422: PROBLEM, 429: PROBLEM},
         )
-        async def signup(self, data: SignupIn, accounts: AccountService) -> MeOut:
+        async def signup(self, data: JSONBody[SignupIn], accounts: NamedDependency[AccountService]) -> MeOut:
             """Create an account (buyer, influencer and/or seller)."""
             user = await accounts.signup(data.email, data.password, data.display_name, data.roles)
             return MeOut(
@@ -60,7 +61,9 @@ def auth_controller(settings: Settings) -> type[Controller]:
             )
 
         @post("/auth/login", middleware=[login_limit], status_code=200, responses={401: PROBLEM, 429: PROBLEM})
-        async def login(self, data: LoginIn, accounts: AccountService, state: State) -> Response[TokenOut]:
+        async def login(
+            self, data: JSONBody[LoginIn], accounts: NamedDependency[AccountService], state: State
+        ) -> Response[TokenOut]:
             """Sign in: returns a bearer token and sets the session cookie."""
             signed_in = await accounts.login(data.email, data.password)
             body = TokenOut(
@@ -72,14 +75,14 @@ def auth_controller(settings: Settings) -> type[Controller]:
 
         @post("/auth/logout", guards=[requires_signed_in], status_code=204, responses={401: PROBLEM})
         async def logout(
-            self, request: Request[CurrentUser, str, Any], accounts: AccountService, state: State
+            self, request: Request[CurrentUser, str, Any], accounts: NamedDependency[AccountService], state: State
         ) -> Response[None]:
             """End this session: the token and cookie stop working at once."""
             await accounts.logout(request.auth)
             return Response(None, status_code=204, cookies=[session_cookie(state.settings, None)])
 
         @get("/me", responses={401: PROBLEM})
-        async def me(self, current_user: CurrentUser) -> MeOut:
+        async def me(self, current_user: NamedDependency[CurrentUser]) -> MeOut:
             """The signed-in account."""
             return me_out(current_user)
 

@@ -7,7 +7,8 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
-from litestar.di import Provide
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
@@ -20,6 +21,7 @@ from kernel.errors import DomainError
 from kernel.security import rate_limit
 from kernel.settings import Settings
 
+Accounts = NamedDependency[AccountService]
 ROLE_CHOICES = [
     ("buyer", "Shop and watch", "Buy in live rooms and from posts."),
     ("influencer", "Create", "Host live rooms, write posts, earn commission."),
@@ -60,11 +62,11 @@ def account_pages(settings: Settings) -> type[Controller]:
         dependencies = {"accounts": Provide(provide_accounts)}
 
         @get("/signin")
-        async def signin_page(self, request: HTMXRequest, next: str | None = None) -> Template:
+        async def signin_page(self, request: HTMXRequest, next: FromQuery[str | None] = None) -> Template:
             return _form_page(request, "signin", 200, next=_next_url(next), values={}, errors={})
 
         @post("/signin", middleware=[login_limit])
-        async def signin(self, request: HTMXRequest, accounts: AccountService, state: State) -> Response[Any]:
+        async def signin(self, request: HTMXRequest, accounts: Accounts, state: State) -> Response[Any]:
             form = await request.form()
             values = {"email": form.get("email", "")}
             next_url = _next_url(form.get("next"))
@@ -84,7 +86,7 @@ def account_pages(settings: Settings) -> type[Controller]:
             return _form_page(request, "signup", 200, values={"roles": ["buyer"]}, errors={})
 
         @post("/signup", middleware=[signup_limit])
-        async def signup(self, request: HTMXRequest, accounts: AccountService, state: State) -> Response[Any]:
+        async def signup(self, request: HTMXRequest, accounts: Accounts, state: State) -> Response[Any]:
             form = await request.form()
             roles = [r for r in form.getall("roles", []) if r in SELF_SERVICE_ROLES] or ["buyer"]
             values = {"email": form.get("email", ""), "display_name": form.get("display_name", ""), "roles": roles}
@@ -106,7 +108,7 @@ def account_pages(settings: Settings) -> type[Controller]:
             return Template("auth/account.html", context={"user": request.user})
 
         @post("/signout")
-        async def signout(self, request: Request[Any, Any, Any], accounts: AccountService, state: State) -> Redirect:
+        async def signout(self, request: Request[Any, Any, Any], accounts: Accounts, state: State) -> Redirect:
             if request.auth:
                 await accounts.logout(request.auth)
             return Redirect("/", status_code=303, cookies=[session_cookie(state.settings, None)])

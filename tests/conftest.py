@@ -1,0 +1,122 @@
+"""Fixtures: an app per test on a fresh database, on SQLite by default or PostgreSQL + Redis for that leg.
+
+`make test` runs the suite twice through `tests/legs.py`; the second leg sets LIVECOMMERCE_TEST_DATABASE_URL and
+LIVECOMMERCE_TEST_REDIS_URL so the same tests run against PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from app import create_app
+from kernel.clock import FixedClock
+from kernel.db import metadata
+from kernel.migrate import upgrade
+from kernel.settings import Settings, load_settings
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+PG_URL = os.environ.get("LIVECOMMERCE_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("LIVECOMMERCE_TEST_REDIS_URL")
+TEST_SECRET = "test-secret-key-that-is-long-enough-for-signing"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test copies it rather than migrating again."""
+    path = tmp_path_factory.mktemp("template") / "livecommerce.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_pg() -> str | None:
+    if PG_URL:
+        upgrade(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+async def database_url(tmp_path: Path, sqlite_template: Path, migrated_pg: str | None) -> str:
+    """A clean database for one test: a copied SQLite file, or the PostgreSQL test database truncated."""
+    if not PG_URL:
+        target = tmp_path / "livecommerce.db"
+        shutil.copy(sqlite_template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    engine = create_async_engine(PG_URL)
+    async with engine.begin() as conn:
+        tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+        await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    await engine.dispose()
+    return PG_URL
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str | None]:
+    if REDIS_URL:
+        redis = Redis.from_url(REDIS_URL)
+        await redis.flushdb()
+        await redis.aclose()
+    yield REDIS_URL
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path, database_url: str, redis_url: str | None) -> Callable[..., Settings]:
+    """Settings for this test's database, with any LIVECOMMERCE_* variables overridden."""
+
+    def make(**env: str) -> Settings:
+        base = {
+            "LIVECOMMERCE_DATA_DIR": str(tmp_path / "data"),
+            "LIVECOMMERCE_SECRET_KEY": TEST_SECRET,
+            "DATABASE_URL": database_url,
+            "LIVECOMMERCE_LOGIN_RATE": "1000/minute",
+            "LIVECOMMERCE_SIGNUP_RATE": "1000/minute",
+            "LIVECOMMERCE_LOG_LEVEL": "WARNING",
+        }
+        if redis_url:
+            base["REDIS_URL"] = redis_url
+        return load_settings({**base, **env})
+
+    return make
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+def app(make_settings: Callable[..., Settings], clock: FixedClock) -> Litestar:
+    return create_app(make_settings(), clock=clock)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app) as client:
+        yield client
+
+
+def chromium_path() -> str | None:
+    return shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[str]:
+    """Debian's Chromium; a missing browser skips the test, or fails it when REQUIRE_BROWSER=1."""
+    path = chromium_path()
+    if path is None:
+        message = "Chromium is not installed (apt-get install -y chromium); browser tests need it"
+        if os.environ.get("REQUIRE_BROWSER") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    yield path
