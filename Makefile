@@ -35,7 +35,7 @@ lint: $(STAMP)
 
 # The whole suite on the embedded defaults, then again on PostgreSQL + Redis when they answer.
 test: lint
-	$(BIN)/python -m tests.legs --pg-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)'
+	$(BIN)/python -m tests.legs --pg-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)' -- $(PYTEST_ARGS)
 
 screenshots: demo
 	$(BIN)/python docs/screenshots.py

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from typing import Any
 
 import msgspec
@@ -48,6 +48,14 @@ class ReconnectingRedisPubSubBackend(RedisChannelsPubSubBackend):
     """
 
     retry_delay = 0.5
+
+    async def publish(self, data: bytes, channels: Iterable[str]) -> None:
+        # An exception here would end Channels' publishing task for good (and hang shutdown on its queue), so a
+        # Redis outage loses these events instead: the bus carries live notifications; the database is the truth.
+        try:
+            await super().publish(data, channels)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            log.warning("bus.publish_lost", extra={"error": str(exc), "channels": list(channels)})
 
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         while True:

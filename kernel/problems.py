@@ -13,6 +13,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
 from litestar.response import Template
+from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from kernel.errors import DomainError, Unavailable
@@ -110,6 +111,11 @@ def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     if isinstance(exc, DBAPIError | OSError) and _is_connection_failure(exc):
         return on_database_error(request, exc)
+    if isinstance(exc, RedisError):
+        log.warning("redis.unavailable", extra={"error": str(exc)[:200]})
+        return problem_response(
+            request, 503, "redis_unavailable", "A shared service is unreachable; retry shortly.", {"Retry-After": "1"}
+        )
     log.exception("unhandled", extra={"path": request.url.path})
     return problem_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
 

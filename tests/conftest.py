@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -24,6 +24,8 @@ from kernel.clock import FixedClock
 from kernel.db import metadata
 from kernel.migrate import upgrade
 from kernel.settings import Settings, load_settings
+from tests.clients import asgi_client
+from tests.redis_server import OwnRedis
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 PG_URL = os.environ.get("LIVECOMMERCE_TEST_DATABASE_URL")
@@ -101,8 +103,8 @@ def app(make_settings: Callable[..., Settings], clock: FixedClock) -> Litestar:
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app) as client:
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    async with asgi_client(app) as client:
         yield client
 
 
@@ -120,3 +122,17 @@ def chromium() -> Iterator[str]:
             pytest.fail(message)
         pytest.skip(message)
     yield path
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    """A private redis-server a test may stop; skipped where none is installed unless REQUIRE_SERVICES=1."""
+    try:
+        server = OwnRedis(tmp_path)
+    except FileNotFoundError:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("redis-server is not installed (apt-get install -y redis-server)")
+        pytest.skip("redis-server is not installed; this test starts and stops its own Redis")
+    server.start()
+    yield server
+    server.stop()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from litestar.testing import AsyncTestClient
+from httpx import AsyncClient
 
 PASSWORD = "correct horse battery"
 _counter = itertools.count(1)
@@ -16,7 +16,7 @@ def unique_email(prefix: str = "user") -> str:
 
 
 async def signup(
-    client: AsyncTestClient[Any],
+    client: AsyncClient,
     roles: list[str] | None = None,
     email: str | None = None,
     display_name: str = "Test User",
@@ -28,10 +28,12 @@ async def signup(
     return response.json()
 
 
-async def login(client: AsyncTestClient[Any], email: str, password: str = PASSWORD) -> str:
+async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in as an API client would: a bearer token, no cookies kept."""
+    client.cookies.clear()
     response = await client.post("/api/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
-    client.cookies.clear()  # API helpers authenticate with the bearer token only
+    client.cookies.clear()
     return response.json()["token"]
 
 
@@ -39,7 +41,7 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-async def signed_in(client: AsyncTestClient[Any], roles: list[str] | None = None) -> tuple[dict[str, Any], str]:
+async def signed_in(client: AsyncClient, roles: list[str] | None = None) -> tuple[dict[str, Any], str]:
     """A new account with ``roles`` and a bearer token for it."""
     user = await signup(client, roles)
     return user, await login(client, user["email"])

@@ -5,14 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from litestar.testing import AsyncTestClient
+from httpx import AsyncClient
 
 from app import create_app
 from kernel.clock import FixedClock
+from tests.clients import asgi_client
 from tests.factories import PASSWORD, bearer, login, signup, unique_email
 
 
-async def test_signup_then_login_then_me(client: AsyncTestClient) -> None:
+async def test_signup_then_login_then_me(client: AsyncClient) -> None:
     user = await signup(client, ["influencer", "seller"], display_name="Ava")
     assert user["roles"] == ["buyer", "influencer", "seller"]  # every account may buy
     token = await login(client, user["email"])
@@ -26,7 +27,7 @@ async def test_signup_then_login_then_me(client: AsyncTestClient) -> None:
     }
 
 
-async def test_login_sets_an_httponly_session_cookie_that_authenticates(client: AsyncTestClient) -> None:
+async def test_login_sets_an_httponly_session_cookie_that_authenticates(client: AsyncClient) -> None:
     user = await signup(client)
     response = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
     set_cookie = response.headers["set-cookie"]
@@ -34,7 +35,7 @@ async def test_login_sets_an_httponly_session_cookie_that_authenticates(client: 
     assert (await client.get("/api/me")).json()["email"] == user["email"]
 
 
-async def test_email_is_case_insensitive_and_unique(client: AsyncTestClient) -> None:
+async def test_email_is_case_insensitive_and_unique(client: AsyncClient) -> None:
     email = unique_email()
     await signup(client, email=email)
     response = await client.post(
@@ -46,7 +47,7 @@ async def test_email_is_case_insensitive_and_unique(client: AsyncTestClient) -> 
     assert await login(client, email.upper())
 
 
-async def test_wrong_password_and_unknown_email_get_the_same_401(client: AsyncTestClient) -> None:
+async def test_wrong_password_and_unknown_email_get_the_same_401(client: AsyncClient) -> None:
     user = await signup(client)
     wrong = await client.post("/api/auth/login", json={"email": user["email"], "password": "not the password"})
     unknown = await client.post("/api/auth/login", json={"email": "nobody@example.test", "password": PASSWORD})
@@ -55,7 +56,7 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(client: AsyncTe
     assert {k: v for k, v in wrong.json().items()} == unknown.json()
 
 
-async def test_signup_cannot_grant_admin_or_marketer(client: AsyncTestClient) -> None:
+async def test_signup_cannot_grant_admin_or_marketer(client: AsyncClient) -> None:
     for role in ("admin", "marketer"):
         response = await client.post(
             "/api/auth/signup",
@@ -69,7 +70,7 @@ async def test_signup_cannot_grant_admin_or_marketer(client: AsyncTestClient) ->
     ).status_code == 401
 
 
-async def test_validation_errors_are_problems_naming_the_field(client: AsyncTestClient) -> None:
+async def test_validation_errors_are_problems_naming_the_field(client: AsyncClient) -> None:
     cases = {
         "email": {"email": "not-an-email", "password": PASSWORD, "display_name": "A"},
         "password": {"email": unique_email(), "password": "short", "display_name": "A"},
@@ -85,13 +86,13 @@ async def test_validation_errors_are_problems_naming_the_field(client: AsyncTest
         assert [e["field"] for e in problem["errors"]] == [field], problem
 
 
-async def test_malformed_json_is_400_problem(client: AsyncTestClient) -> None:
+async def test_malformed_json_is_400_problem(client: AsyncClient) -> None:
     response = await client.post("/api/auth/login", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_token_stops_working_after_logout(client: AsyncTestClient) -> None:
+async def test_token_stops_working_after_logout(client: AsyncClient) -> None:
     user = await signup(client)
     token = await login(client, user["email"])
     other_token = await login(client, user["email"])
@@ -101,7 +102,7 @@ async def test_token_stops_working_after_logout(client: AsyncTestClient) -> None
     assert (await client.get("/api/me", headers=bearer(other_token))).status_code == 200
 
 
-async def test_token_expires_after_the_session_ttl(client: AsyncTestClient, clock: FixedClock) -> None:
+async def test_token_expires_after_the_session_ttl(client: AsyncClient, clock: FixedClock) -> None:
     user = await signup(client)
     token = await login(client, user["email"])
     clock.advance(timedelta(days=14, seconds=1))
@@ -110,14 +111,14 @@ async def test_token_expires_after_the_session_ttl(client: AsyncTestClient, cloc
     assert response.json()["status"] == 401
 
 
-async def test_me_without_credentials_is_401(client: AsyncTestClient) -> None:
+async def test_me_without_credentials_is_401(client: AsyncClient) -> None:
     assert (await client.get("/api/me")).status_code == 401
     assert (await client.get("/api/me", headers=bearer("forged"))).status_code == 401
 
 
 async def test_repeated_logins_get_429_with_retry_after(make_settings: Callable, clock: FixedClock) -> None:
     app = create_app(make_settings(LIVECOMMERCE_LOGIN_RATE="3/minute"), clock=clock)
-    async with AsyncTestClient(app=app) as client:
+    async with asgi_client(app) as client:
         statuses = []
         for _ in range(5):
             response = await client.post("/api/auth/login", json={"email": "a@example.test", "password": "wrongwrong"})
@@ -129,7 +130,7 @@ async def test_repeated_logins_get_429_with_retry_after(make_settings: Callable,
 
 async def test_signup_is_rate_limited(make_settings: Callable, clock: FixedClock) -> None:
     app = create_app(make_settings(LIVECOMMERCE_SIGNUP_RATE="2/minute"), clock=clock)
-    async with AsyncTestClient(app=app) as client:
+    async with asgi_client(app) as client:
         await signup(client)
         await signup(client)
         response = await client.post(
@@ -140,7 +141,7 @@ async def test_signup_is_rate_limited(make_settings: Callable, clock: FixedClock
         assert "retry-after" in response.headers
 
 
-async def test_password_is_stored_as_argon2id_hash(client: AsyncTestClient, app) -> None:
+async def test_password_is_stored_as_argon2id_hash(client: AsyncClient, app) -> None:
     from sqlalchemy import select
 
     from kernel.auth.models import User
