@@ -12,7 +12,9 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Template
+from msgspec import Struct
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -21,6 +23,23 @@ from kernel.errors import DomainError, Unavailable
 log = logging.getLogger("livecommerce.errors")
 
 PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Struct, kw_only=True):
+    """RFC 9457 problem document, as documented in the OpenAPI responses."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+
+
+def problem_spec(description: str) -> ResponseSpec:
+    """An OpenAPI response entry for a problem answer, e.g. ``responses={404: problem_spec("No such order")}``."""
+    return ResponseSpec(data_container=Problem, media_type=PROBLEM_JSON, description=description)
+
+
 _TITLES = {
     400: "Malformed request",
     401: "Sign-in required",

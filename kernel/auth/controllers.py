@@ -7,17 +7,15 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody
 
 from kernel.auth.deps import provide_accounts
 from kernel.auth.guards import CurrentUser, provide_current_user, requires_signed_in
 from kernel.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
 from kernel.auth.service import AccountService, SignedIn
+from kernel.problems import problem_spec
 from kernel.security import SESSION_COOKIE, rate_limit
 from kernel.settings import Settings
-
-PROBLEM = ResponseSpec(data_container=dict[str, Any], media_type="application/problem+json", description="Problem")
 
 
 def me_out(user: CurrentUser) -> MeOut:
@@ -51,16 +49,23 @@ def auth_controller(settings: Settings) -> type[Controller]:
             "/auth/signup",
             middleware=[signup_limit],
             status_code=201,
-            responses={409: PROBLEM, 422: PROBLEM, 429: PROBLEM},
+            responses={
+                409: problem_spec("Email already registered"),
+                422: problem_spec("Role not available at sign-up"),
+                429: problem_spec("Too many sign-ups from this address"),
+            },
         )
         async def signup(self, data: JSONBody[SignupIn], accounts: NamedDependency[AccountService]) -> MeOut:
             """Create an account (buyer, influencer and/or seller)."""
             user = await accounts.signup(data.email, data.password, data.display_name, data.roles)
-            return MeOut(
-                id=str(user.id), email=user.email, display_name=user.display_name, roles=[str(r) for r in user.roles]
-            )
+            return me_out(CurrentUser.of(user))
 
-        @post("/auth/login", middleware=[login_limit], status_code=200, responses={401: PROBLEM, 429: PROBLEM})
+        @post(
+            "/auth/login",
+            middleware=[login_limit],
+            status_code=200,
+            responses={401: problem_spec("Wrong email or password"), 429: problem_spec("Too many attempts")},
+        )
         async def login(
             self, data: JSONBody[LoginIn], accounts: NamedDependency[AccountService], state: State
         ) -> Response[TokenOut]:
@@ -73,7 +78,9 @@ def auth_controller(settings: Settings) -> type[Controller]:
             )
             return Response(body, cookies=[session_cookie(state.settings, signed_in)])
 
-        @post("/auth/logout", guards=[requires_signed_in], status_code=204, responses={401: PROBLEM})
+        @post(
+            "/auth/logout", guards=[requires_signed_in], status_code=204, responses={401: problem_spec("Not signed in")}
+        )
         async def logout(
             self, request: Request[CurrentUser, str, Any], accounts: NamedDependency[AccountService], state: State
         ) -> Response[None]:
@@ -81,7 +88,7 @@ def auth_controller(settings: Settings) -> type[Controller]:
             await accounts.logout(request.auth)
             return Response(None, status_code=204, cookies=[session_cookie(state.settings, None)])
 
-        @get("/me", responses={401: PROBLEM})
+        @get("/me", responses={401: problem_spec("Not signed in")})
         async def me(self, current_user: NamedDependency[CurrentUser]) -> MeOut:
             """The signed-in account."""
             return me_out(current_user)

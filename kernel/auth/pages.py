@@ -65,7 +65,7 @@ def account_pages(settings: Settings) -> type[Controller]:
         async def signin_page(self, request: HTMXRequest, next: FromQuery[str | None] = None) -> Template:
             return _form_page(request, "signin", 200, next=_next_url(next), values={}, errors={})
 
-        @post("/signin", middleware=[login_limit])
+        @post("/signin", middleware=[login_limit], status_code=200)
         async def signin(self, request: HTMXRequest, accounts: Accounts, state: State) -> Response[Any]:
             form = await request.form()
             values = {"email": form.get("email", "")}
@@ -85,7 +85,7 @@ def account_pages(settings: Settings) -> type[Controller]:
         async def signup_page(self, request: HTMXRequest) -> Template:
             return _form_page(request, "signup", 200, values={"roles": ["buyer"]}, errors={})
 
-        @post("/signup", middleware=[signup_limit])
+        @post("/signup", middleware=[signup_limit], status_code=200)
         async def signup(self, request: HTMXRequest, accounts: Accounts, state: State) -> Response[Any]:
             form = await request.form()
             roles = [r for r in form.getall("roles", []) if r in SELF_SERVICE_ROLES] or ["buyer"]

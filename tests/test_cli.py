@@ -1,0 +1,107 @@
+"""The `livecommerce` command, run as an operator would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cli import DEMO_ACCOUNTS, main
+from tests.conftest import TEST_SECRET
+
+
+@pytest.fixture
+def env(tmp_path: Path, database_url: str) -> dict[str, str]:
+    return {
+        "LIVECOMMERCE_DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": database_url,
+        "LIVECOMMERCE_SECRET_KEY": TEST_SECRET,
+        "LIVECOMMERCE_LOG_LEVEL": "WARNING",
+    }
+
+
+def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_users_create_is_the_way_to_make_admins_and_marketers(env: dict[str, str]) -> None:
+    result = run(
+        env,
+        "users",
+        "create",
+        "--email",
+        "Ops@Example.test",
+        "--password",
+        "long enough pw",
+        "--role",
+        "admin",
+        "--role",
+        "marketer",
+        "--name",
+        "Ops",
+    )
+    assert result.exit_code == 0, result.output
+    assert "ops@example.test (admin, buyer, marketer)" in result.output
+    again = run(
+        env,
+        "users",
+        "create",
+        "--email",
+        "ops@example.test",
+        "--password",
+        "long enough pw",
+        "--role",
+        "buyer",
+        "--name",
+        "Ops",
+    )
+    assert again.exit_code == 1 and "An account with this email exists" in again.output
+
+
+def test_users_create_refuses_short_passwords_and_unknown_roles(env: dict[str, str]) -> None:
+    assert (
+        run(
+            env, "users", "create", "--email", "a@b.test", "--password", "short", "--role", "admin", "--name", "A"
+        ).exit_code
+        == 2
+    )
+    assert (
+        run(
+            env,
+            "users",
+            "create",
+            "--email",
+            "a@b.test",
+            "--password",
+            "long enough pw",
+            "--role",
+            "root",
+            "--name",
+            "A",
+        ).exit_code
+        == 2
+    )
+
+
+def test_demo_load_is_idempotent_and_prints_the_sign_ins(env: dict[str, str]) -> None:
+    first = run(env, "demo", "load")
+    assert first.exit_code == 0, first.output
+    assert f"({len(DEMO_ACCOUNTS)} new accounts)" in first.output
+    second = run(env, "demo", "load")
+    assert "(0 new accounts)" in second.output
+    for account in DEMO_ACCOUNTS:
+        assert account.email in second.output
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    env = {"LIVECOMMERCE_DATA_DIR": str(tmp_path), "LIVECOMMERCE_SECRET_KEY": TEST_SECRET}
+    result = run(env, "serve", "--port", "1")
+    assert result.exit_code == 1
+    assert "livecommerce db upgrade" in result.output
+
+
+def test_bad_settings_say_what_to_fix(tmp_path: Path) -> None:
+    result = run({"LIVECOMMERCE_DATA_DIR": str(tmp_path), "LIVECOMMERCE_SHIP_BY": "soon"}, "demo", "load")
+    assert result.exit_code == 1
+    assert "LIVECOMMERCE_SHIP_BY" in result.output
