@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import TokenAuthenticationMiddleware
 from kernel.auth.pages import account_pages
-from kernel.bus import channels_plugin
+from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
 from kernel.db import Database
 from kernel.health import healthz, readyz
@@ -35,6 +35,9 @@ from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.web import NavItem, configure_templates
+from shop.controllers import SHOP_CONTROLLERS
+from shop.jobs import shop_jobs
+from shop.runtime import ShopRuntime
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
@@ -53,15 +56,22 @@ def _stores(redis: Redis | None) -> StoreRegistry:
     return StoreRegistry(default_factory=make)
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> Litestar:
-    """Build the application from ``settings`` (read from the environment when omitted)."""
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, shop_runtime: ShopRuntime | None = None
+) -> Litestar:
+    """Build the application from ``settings`` (read from the environment when omitted).
+
+    ``clock`` and ``shop_runtime`` (payment providers, attribution resolvers) are replaced in tests.
+    """
     settings = settings or load_settings()
     clock = clock or SystemClock()
     configure_logging(settings.log_level)
     db = Database(settings.db)
     redis = Redis.from_url(settings.redis_url, health_check_interval=10) if settings.redis_url else None
-    sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=[])
     channels: ChannelsPlugin = channels_plugin(redis)
+    bus = Bus(channels)
+    shop = shop_runtime or ShopRuntime()
+    sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=shop_jobs(settings.shop, shop.payments, bus))
 
     async def start_sweeper() -> None:
         sweeper.start()
@@ -75,6 +85,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     return Litestar(
         route_handlers=[
             auth_controller(settings),
+            *SHOP_CONTROLLERS,
             account_pages(settings),
             home,
             healthz,
@@ -110,7 +121,17 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])],
         ),
-        state=State({"settings": settings, "clock": clock, "db": db, "redis": redis, "sweeper": sweeper}),
+        state=State(
+            {
+                "settings": settings,
+                "clock": clock,
+                "db": db,
+                "redis": redis,
+                "bus": bus,
+                "shop": shop,
+                "sweeper": sweeper,
+            }
+        ),
         stores=_stores(redis),
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_sweeper],

@@ -19,6 +19,9 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import event as sa_event
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 log = logging.getLogger("livecommerce.bus")
 
@@ -80,3 +83,31 @@ def channels_plugin(redis: Redis | None) -> ChannelsPlugin:
 def publish(channels: ChannelsPlugin, topic_name: str, event: msgspec.Struct) -> None:
     """Encode ``event`` once and queue it for every subscriber of ``topic_name`` (returns at once)."""
     channels.publish(_encoder.encode(event), topic_name)
+
+
+class Bus:
+    """What services publish through; ``after_commit`` holds an event until the database agrees it happened."""
+
+    def __init__(self, channels: ChannelsPlugin) -> None:
+        self.channels = channels
+
+    def publish(self, topic_name: str, event: msgspec.Struct) -> None:
+        publish(self.channels, topic_name, event)
+
+    def after_commit(self, session: AsyncSession, topic_name: str, event: msgspec.Struct) -> None:
+        """Publish ``event`` once ``session``'s transaction commits; drop it if the transaction rolls back."""
+        session.sync_session.info.setdefault(_OUTBOX, []).append((self, topic_name, event))
+
+
+_OUTBOX = "livecommerce.bus.outbox"
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_outbox(session: Session) -> None:
+    for bus, topic_name, event in session.info.pop(_OUTBOX, []):
+        bus.publish(topic_name, event)
+
+
+@sa_event.listens_for(Session, "after_rollback")
+def _drop_outbox(session: Session) -> None:
+    session.info.pop(_OUTBOX, None)

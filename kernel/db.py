@@ -11,12 +11,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from advanced_alchemy.base import orm_registry
-from sqlalchemy import event
+from sqlalchemy import JSON, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from kernel.settings import DbSettings
 
 metadata = orm_registry.metadata
+# JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 

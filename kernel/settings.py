@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from kernel.money import MINOR_UNITS
+
 _DURATION = re.compile(r"^\s*(\d+)\s*(ms|s|m|h|d|w)?\s*$")
 _UNITS = {
     "ms": timedelta(milliseconds=1),
@@ -64,6 +66,12 @@ def _parse_int(text: str, name: str, minimum: int = 0) -> int:
     return value
 
 
+def _currency(text: str) -> str:
+    if text not in MINOR_UNITS:
+        raise SettingsError(f"LIVECOMMERCE_CURRENCY={text!r}: use one of {', '.join(sorted(MINOR_UNITS))}")
+    return text
+
+
 @dataclass(frozen=True)
 class DbSettings:
     url: str
@@ -81,11 +89,13 @@ class AuthSettings:
 
 
 @dataclass(frozen=True)
-class ShopTimings:
+class ShopSettings:
+    currency: str = "USD"  # the one currency prices, orders and the ledger use
     ship_by: timedelta = timedelta(days=7)
     auto_confirm_after: timedelta = timedelta(days=30)
     dispute_window: timedelta = timedelta(days=15)
     sweep_interval: timedelta = timedelta(seconds=30)
+    dispute_response: timedelta = timedelta(days=3)  # a seller silent this long sends the dispute to an admin
 
 
 @dataclass(frozen=True)
@@ -97,7 +107,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
-    shop: ShopTimings = field(default_factory=ShopTimings)
+    shop: ShopSettings = field(default_factory=ShopSettings)
 
     @property
     def media_dir(self) -> Path:
@@ -161,12 +171,16 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             get("LIVECOMMERCE_MAX_BODY_BYTES", str(1024 * 1024)), "LIVECOMMERCE_MAX_BODY_BYTES", 1024
         ),
         log_level=get("LIVECOMMERCE_LOG_LEVEL", "INFO").upper(),
-        shop=ShopTimings(
+        shop=ShopSettings(
+            currency=_currency(get("LIVECOMMERCE_CURRENCY", "USD")),
             ship_by=parse_duration(get("LIVECOMMERCE_SHIP_BY", "7d"), "LIVECOMMERCE_SHIP_BY"),
             auto_confirm_after=parse_duration(
                 get("LIVECOMMERCE_AUTO_CONFIRM_AFTER", "30d"), "LIVECOMMERCE_AUTO_CONFIRM_AFTER"
             ),
             dispute_window=parse_duration(get("LIVECOMMERCE_DISPUTE_WINDOW", "15d"), "LIVECOMMERCE_DISPUTE_WINDOW"),
             sweep_interval=parse_duration(get("LIVECOMMERCE_SWEEP_INTERVAL", "30s"), "LIVECOMMERCE_SWEEP_INTERVAL"),
+            dispute_response=parse_duration(
+                get("LIVECOMMERCE_DISPUTE_RESPONSE", "3d"), "LIVECOMMERCE_DISPUTE_RESPONSE"
+            ),
         ),
     )

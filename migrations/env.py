@@ -7,7 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import kernel.auth.models  # noqa: F401  (registers the tables on the shared metadata)
+import kernel.auth.models  # noqa: F401  (each models import registers its tables on the shared metadata)
+import shop.models  # noqa: F401
 from kernel.db import metadata
 from kernel.settings import load_settings
 

@@ -1,4 +1,21 @@
 """Shop: catalog, checkout, the escrow ledger, orders, disputes, commissions and payouts.
 
-This package root is shop's public API for live and community.
+This package root is shop's public API: live and community import from here and nowhere deeper.
 """
+
+from shop.attribution import Attribution, CreatorResolver
+from shop.events import ORDERS_TOPIC, OrderCompleted, OrderPaid, OrderRefunded, ShopEvent, StockChanged, product_topic
+from shop.runtime import ShopRuntime
+
+__all__ = [
+    "ORDERS_TOPIC",
+    "Attribution",
+    "CreatorResolver",
+    "OrderCompleted",
+    "OrderPaid",
+    "OrderRefunded",
+    "ShopEvent",
+    "ShopRuntime",
+    "StockChanged",
+    "product_topic",
+]

@@ -84,6 +84,8 @@ def make_settings(tmp_path: Path, database_url: str, redis_url: str | None) -> C
             "LIVECOMMERCE_LOGIN_RATE": "1000/minute",
             "LIVECOMMERCE_SIGNUP_RATE": "1000/minute",
             "LIVECOMMERCE_LOG_LEVEL": "WARNING",
+            # Longer than every shop window, so moving the clock past a deadline keeps the test signed in.
+            "LIVECOMMERCE_SESSION_TTL": "90d",
         }
         if redis_url:
             base["REDIS_URL"] = redis_url

@@ -1,0 +1,210 @@
+"""Checkout: one function and one transaction from a basket to paid orders with their money held in escrow."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from uuid import UUID
+
+import msgspec
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
+
+from kernel.auth import CurrentUser
+from kernel.bus import Bus
+from kernel.clock import Clock
+from kernel.errors import RuleBroken
+from kernel.money import Money
+from kernel.settings import ShopSettings
+from shop import escrow, idempotency
+from shop.attribution import Attribution
+from shop.catalog import CatalogService
+from shop.events import ORDERS_TOPIC, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
+from shop.idempotency import Replay
+from shop.models import Category, Order, OrderEvent, OrderLine, OrderStatus, Product
+from shop.orders import OrderService
+from shop.payments.gateway import PaymentGateway
+from shop.schemas import CheckoutIn, CheckoutOut
+from shop.views import order_out
+
+
+@dataclass(frozen=True)
+class _Line:
+    product: Product
+    quantity: int
+    commission_bps: int
+    creator_id: UUID | None
+
+
+class Checkout:
+    def __init__(
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        settings: ShopSettings,
+        gateway: PaymentGateway,
+        bus: Bus,
+        attribution: Attribution,
+    ) -> None:
+        self.session = session
+        self.clock = clock
+        self.settings = settings
+        self.gateway = gateway
+        self.bus = bus
+        self.attribution = attribution
+        self.catalog = CatalogService(session, settings.currency)
+
+    async def place_order(self, buyer: CurrentUser, cart: CheckoutIn, key: str) -> Replay:
+        """Validate, reserve stock, charge once, write one order per seller and its escrow hold; keyed by ``key``.
+
+        Raises RuleBroken (422), Conflict (409, short stock: nothing reserved or charged), PaymentDeclined (402,
+        nothing reserved) or Unavailable (503). A replay of ``key`` with the same body returns the first response.
+        """
+        now = self.clock.now()
+        claimed = await idempotency.claim(
+            self.session, f"checkout:{buyer.id}", idempotency.check_key(key), idempotency.request_hash(cart), now
+        )
+        if isinstance(claimed, Replay):
+            return claimed
+        buyer_id = UUID(buyer.id)
+        lines = await self._price(buyer_id, cart)  # validate everything first: nothing is reserved yet
+        stock_left = {}
+        for product_id, quantity in sorted(_quantities(lines).items()):  # one lock order: no deadlocks
+            stock_left[product_id] = await self.catalog.reserve(product_id, quantity)
+        total = sum((line.product.price * line.quantity for line in lines), Money.zero(self.settings.currency))
+        checkout_id = uuid7()
+        charge = await self.gateway.charge(total, cart.payment.token, reference=str(checkout_id))
+        try:
+            orders = await self._write_orders(buyer, checkout_id, charge.charge_id, cart, lines)
+            for product_id, left in stock_left.items():
+                self.bus.after_commit(self.session, product_topic(product_id), StockChanged(str(product_id), left))
+            views = await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).views(orders)
+            reply = await idempotency.remember(
+                self.session,
+                claimed,
+                201,
+                CheckoutOut(checkout_id=str(checkout_id), orders=[order_out(view) for view in views]),
+            )
+            await self.session.commit()
+        except BaseException:
+            await self.gateway.void(charge.charge_id)  # the orders were not recorded, so the money goes back
+            raise
+        return reply
+
+    async def _price(self, buyer_id: UUID, cart: CheckoutIn) -> list[_Line]:
+        ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
+        products = {p.id: p for p in await self.session.scalars(select(Product).where(Product.id.in_(ids)))}
+        rates = dict((await self.session.execute(select(Category.slug, Category.commission_bps))).all())
+        source = cart.source.as_dict() if cart.source else None
+        lines = []
+        for index, (item, product_id) in enumerate(zip(cart.items, ids, strict=True)):
+            if item.deal_id is not None:
+                raise RuleBroken(
+                    "unknown_deal",
+                    f"There is no live deal {item.deal_id!r}.",
+                    errors=[{"field": f"items[{index}].deal_id", "message": "unknown deal"}],
+                )
+            product = products.get(product_id)
+            if product is None:
+                raise RuleBroken(
+                    "unknown_product",
+                    f"There is no product {item.product_id!r}.",
+                    errors=[{"field": f"items[{index}].product_id", "message": "unknown product"}],
+                )
+            if product.currency != self.settings.currency:
+                raise RuleBroken(
+                    "unsupported_currency", f"Product {product.id} is not priced in {self.settings.currency}."
+                )
+            creator = await self.attribution.creator_for(self.session, buyer_id, source)
+            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator))
+        return lines
+
+    async def _write_orders(
+        self, buyer: CurrentUser, checkout_id: UUID, charge_id: str, cart: CheckoutIn, lines: list[_Line]
+    ) -> list[Order]:
+        now = self.clock.now()
+        by_seller: dict[UUID, list[_Line]] = defaultdict(list)
+        for line in lines:
+            by_seller[line.product.seller_id].append(line)
+        source = cart.source.as_dict() if cart.source else None
+        orders = []
+        for seller_id, seller_lines in by_seller.items():
+            total = sum(line.product.price_minor * line.quantity for line in seller_lines)
+            order = Order(
+                checkout_id=checkout_id,
+                buyer_id=UUID(buyer.id),
+                seller_id=seller_id,
+                status=OrderStatus.PAID,
+                currency=self.settings.currency,
+                total_minor=total,
+                shipping_address=msgspec.to_builtins(cart.shipping_address),
+                charge_id=charge_id,
+                created_at=now,
+                ship_by=now + self.settings.ship_by,
+            )
+            self.session.add(order)
+            await self.session.flush()
+            self.session.add_all(
+                OrderLine(
+                    order_id=order.id,
+                    product_id=line.product.id,
+                    title=line.product.title,
+                    unit_price_minor=line.product.price_minor,
+                    quantity=line.quantity,
+                    category_slug=line.product.category_slug,
+                    commission_bps=line.commission_bps,
+                    creator_id=line.creator_id,
+                    affiliate_rate_bps=line.product.affiliate_rate_bps if line.creator_id else 0,
+                    source=source,
+                )
+                for line in seller_lines
+            )
+            self.session.add(
+                OrderEvent(
+                    order_id=order.id, action="paid", actor_id=UUID(buyer.id), at=now, detail={"charge_id": charge_id}
+                )
+            )
+            await escrow.hold(self.session, order, now)
+            self.bus.after_commit(
+                self.session,
+                ORDERS_TOPIC,
+                OrderPaid(
+                    order_id=str(order.id),
+                    buyer_id=buyer.id,
+                    buyer_masked=mask_name(buyer.display_name),
+                    seller_id=str(seller_id),
+                    total=order.total,
+                    lines=[
+                        PaidLine(
+                            str(li.product.id),
+                            li.product.title,
+                            li.quantity,
+                            str(li.creator_id) if li.creator_id else None,
+                            source,
+                        )
+                        for li in seller_lines
+                    ],
+                ),
+            )
+            orders.append(order)
+        await self.session.flush()
+        return orders
+
+
+def _quantities(lines: list[_Line]) -> dict[UUID, int]:
+    totals: dict[UUID, int] = defaultdict(int)
+    for line in lines:
+        totals[line.product.id] += line.quantity
+    return totals
+
+
+def _product_id(value: str, index: int) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise RuleBroken(
+            "unknown_product",
+            f"There is no product {value!r}.",
+            errors=[{"field": f"items[{index}].product_id", "message": "not a product id"}],
+        ) from None

@@ -1,0 +1,147 @@
+"""The double-entry ledger: balanced journal entries, balances as sums of postings, the trial balance.
+
+Accounts are named strings. Debits are positive and credits negative, so every entry sums to zero and so does the
+whole ledger. Money we hold for someone (escrow, payables) therefore has a negative balance.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.money import Money
+from shop.models import JournalEntry, Order, Posting
+
+PROVIDER_CLEARING = "provider_clearing"  # money the payment provider holds for us
+PLATFORM_REVENUE = "platform_revenue"
+REFUNDS = "refunds"  # refunds approved and not yet sent back through the provider
+PAYOUTS = "payouts"  # payouts approved and not yet sent through the payout provider
+
+
+def escrow(order_id: UUID) -> str:
+    return f"escrow:{order_id}"
+
+
+def seller_payable(user_id: UUID | str) -> str:
+    return f"seller_payable:{user_id}"
+
+
+def creator_payable(user_id: UUID | str) -> str:
+    return f"creator_payable:{user_id}"
+
+
+def party_accounts(user_id: UUID | str) -> tuple[str, str]:
+    return seller_payable(user_id), creator_payable(user_id)
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One posting to be written: ``amount`` is positive for a debit, negative for a credit."""
+
+    account: str
+    amount: Money
+    available_at: datetime | None = None
+
+
+class UnbalancedEntry(AssertionError):
+    """A journal entry whose postings do not sum to zero: a programming error, never a user's."""
+
+
+async def post(
+    session: AsyncSession, kind: str, legs: Iterable[Leg], at: datetime, order_id: UUID | None = None, memo: str = ""
+) -> JournalEntry:
+    """Write one balanced entry in the caller's transaction; zero-amount legs are left out."""
+    legs = [leg for leg in legs if leg.amount.amount_minor != 0]
+    sums: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        sums[leg.amount.currency] += leg.amount.amount_minor
+    if any(sums.values()):
+        raise UnbalancedEntry(f"{kind} entry does not balance: {dict(sums)}")
+    entry = JournalEntry(kind=kind, order_id=order_id, at=at, memo=memo)
+    session.add(entry)
+    await session.flush()
+    session.add_all(
+        Posting(
+            entry_id=entry.id,
+            account=leg.account,
+            amount_minor=leg.amount.amount_minor,
+            currency=leg.amount.currency,
+            available_at=leg.available_at or at,
+        )
+        for leg in legs
+    )
+    await session.flush()
+    return entry
+
+
+async def balance(session: AsyncSession, account: str, currency: str) -> Money:
+    total = await session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_minor), 0)).where(
+            Posting.account == account, Posting.currency == currency
+        )
+    )
+    return Money(int(total), currency)
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    account: str
+    balance: Money
+
+
+async def trial_balance(session: AsyncSession) -> list[AccountBalance]:
+    """Every account's balance; the balances of each currency sum to zero."""
+    rows = await session.execute(
+        select(Posting.account, Posting.currency, func.sum(Posting.amount_minor))
+        .group_by(Posting.account, Posting.currency)
+        .order_by(Posting.account, Posting.currency)
+    )
+    return [AccountBalance(account, Money(int(total), currency)) for account, currency, total in rows]
+
+
+@dataclass(frozen=True)
+class PartyBalance:
+    """What the platform owes one seller or creator, by when it may be paid out."""
+
+    pending: Money  # released from escrow, still inside the dispute window
+    available: Money  # may be paid out now (negative after a claw-back, netted against later earnings)
+    paid_out: Money
+
+
+async def party_balance(session: AsyncSession, accounts: Iterable[str], currency: str, now: datetime) -> PartyBalance:
+    accounts = list(accounts)
+    matured = case((Posting.available_at <= now, Posting.amount_minor), else_=0)
+    later = case((Posting.available_at > now, Posting.amount_minor), else_=0)
+    paid = case((JournalEntry.kind == "payout", Posting.amount_minor), else_=0)
+    row = (
+        await session.execute(
+            select(
+                func.coalesce(func.sum(matured), 0), func.coalesce(func.sum(later), 0), func.coalesce(func.sum(paid), 0)
+            )
+            .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+            .where(Posting.account.in_(accounts), Posting.currency == currency)
+        )
+    ).one()
+    # Payables are credits (negative); the party sees them as positive amounts owed to it.
+    return PartyBalance(
+        pending=Money(-int(row[1]), currency),
+        available=Money(-int(row[0]), currency),
+        paid_out=Money(int(row[2]), currency),
+    )
+
+
+async def seller_escrow(session: AsyncSession, seller_id: UUID, currency: str) -> Money:
+    """What buyers have paid for this seller's orders that escrow still holds (not yet released or refunded)."""
+    held = await session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_minor), 0))
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .join(Order, Order.id == JournalEntry.order_id)
+        .where(Order.seller_id == seller_id, Posting.account.like("escrow:%"), Posting.currency == currency)
+    )
+    return Money(-int(held), currency)

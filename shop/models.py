@@ -1,0 +1,220 @@
+"""shop_* tables: catalog, carts, orders and their audit trail, the ledger, idempotency keys, disputes, payouts.
+
+Money is always two columns, an integer amount in minor units and an ISO 4217 currency. Users are referenced by
+table name (``auth_user.id``); no ORM relationship crosses a domain.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from advanced_alchemy.base import BigIntBase, UUIDv7AuditBase, UUIDv7Base
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kernel.db import JsonDocument
+from kernel.money import Money
+
+
+class OrderStatus(StrEnum):
+    PAID = "paid"
+    SHIPPED = "shipped"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    DISPUTED = "disputed"
+    REFUNDED = "refunded"
+    PARTIALLY_REFUNDED = "partially_refunded"
+
+
+class DisputeReason(StrEnum):
+    NOT_RECEIVED = "not_received"
+    DAMAGED = "damaged"
+    NOT_AS_DESCRIBED = "not_as_described"
+
+
+class DisputeStatus(StrEnum):
+    OPEN = "open"  # waiting for the seller
+    ESCALATED = "escalated"  # rejected by the seller or ignored past the deadline: the admin queue
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+
+
+class Category(UUIDv7Base):
+    __tablename__ = "shop_category"
+
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(80))
+    commission_bps: Mapped[int] = mapped_column(
+        CheckConstraint("commission_bps BETWEEN 0 AND 2000", name="commission_range")
+    )
+
+
+class Product(UUIDv7AuditBase):
+    __tablename__ = "shop_product"
+    __table_args__ = (Index("ix_shop_product_category_price", "category_slug", "price_minor"),)
+
+    seller_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category_slug: Mapped[str] = mapped_column(ForeignKey("shop_category.slug"))
+    price_minor: Mapped[int] = mapped_column(CheckConstraint("price_minor > 0", name="price_positive"))
+    currency: Mapped[str] = mapped_column(String(3))
+    stock: Mapped[int] = mapped_column(CheckConstraint("stock >= 0", name="stock_not_negative"))
+    affiliate_rate_bps: Mapped[int] = mapped_column(
+        CheckConstraint("affiliate_rate_bps BETWEEN 0 AND 8000", name="affiliate_range")
+    )
+    image_path: Mapped[str | None] = mapped_column(String(200), default=None)
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+
+class CartItem(UUIDv7AuditBase):
+    __tablename__ = "shop_cart_item"
+    __table_args__ = (UniqueConstraint("buyer_id", "product_id"),)
+
+    buyer_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id", ondelete="CASCADE"))
+    quantity: Mapped[int] = mapped_column(CheckConstraint("quantity > 0", name="quantity_positive"))
+    source: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
+
+
+class IdempotencyKey(UUIDv7Base):
+    """The first response to a keyed request; claimed (inserted) in the same transaction as the work it guards."""
+
+    __tablename__ = "shop_idempotency_key"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    scope: Mapped[str] = mapped_column(String(80))  # the operation and the caller
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int | None] = mapped_column(default=None)
+    response: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Order(UUIDv7Base):
+    __tablename__ = "shop_order"
+    __table_args__ = (
+        CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", name="refund_within_total"),
+    )
+
+    checkout_id: Mapped[UUID] = mapped_column(index=True)
+    buyer_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    seller_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    total_minor: Mapped[int]
+    refunded_minor: Mapped[int] = mapped_column(default=0)
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
+    charge_id: Mapped[str] = mapped_column(String(80))
+    carrier: Mapped[str | None] = mapped_column(String(60), default=None)
+    tracking_number: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    # Deadlines the sweeper acts on; each is cleared once it no longer applies.
+    ship_by: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    auto_confirm_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None, index=True)
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    released_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    dispute_until: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    status_before_dispute: Mapped[str | None] = mapped_column(String(24), default=None)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.total_minor, self.currency)
+
+    @property
+    def refundable(self) -> Money:
+        return Money(self.total_minor - self.refunded_minor, self.currency)
+
+
+class OrderLine(UUIDv7Base):
+    __tablename__ = "shop_order_line"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    unit_price_minor: Mapped[int]
+    quantity: Mapped[int] = mapped_column(CheckConstraint("quantity > 0", name="quantity_positive"))
+    category_slug: Mapped[str] = mapped_column(String(40))
+    # Rates are frozen at checkout: later changes to the category or product never change this sale's split.
+    commission_bps: Mapped[int]
+    creator_id: Mapped[UUID | None] = mapped_column(ForeignKey("auth_user.id"), default=None, index=True)
+    affiliate_rate_bps: Mapped[int] = mapped_column(default=0)
+    source: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
+
+    @property
+    def amount_minor(self) -> int:
+        return self.unit_price_minor * self.quantity
+
+
+class OrderEvent(UUIDv7Base):
+    """One row per transition: the audit trail buyers, sellers and admins see on the order."""
+
+    __tablename__ = "shop_order_event"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[UUID | None] = mapped_column(ForeignKey("auth_user.id"), default=None)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    detail: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+
+
+class JournalEntry(BigIntBase):
+    """A balanced money movement; its postings sum to zero. Never updated or deleted."""
+
+    __tablename__ = "shop_journal_entry"
+
+    kind: Mapped[str] = mapped_column(String(30))
+    order_id: Mapped[UUID | None] = mapped_column(ForeignKey("shop_order.id"), default=None, index=True)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    memo: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Posting(BigIntBase):
+    """One side of a journal entry: a signed amount on one account (debits positive, credits negative)."""
+
+    __tablename__ = "shop_posting"
+    __table_args__ = (Index("ix_shop_posting_account_available", "account", "available_at"),)
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("shop_journal_entry.id"), index=True)
+    account: Mapped[str] = mapped_column(String(80))
+    amount_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    # For payables: when this amount may be paid out (the end of the order's dispute window).
+    available_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Dispute(UUIDv7Base):
+    __tablename__ = "shop_dispute"
+
+    order_id: Mapped[UUID] = mapped_column(ForeignKey("shop_order.id"), index=True)
+    buyer_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"))
+    seller_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(24))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    requested_minor: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    opened_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    respond_by: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    refunded_minor: Mapped[int] = mapped_column(default=0)
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+
+
+class Payout(UUIDv7Base):
+    __tablename__ = "shop_payout"
+
+    party_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    account: Mapped[str] = mapped_column(String(80))
+    amount_minor: Mapped[int] = mapped_column(CheckConstraint("amount_minor > 0", name="amount_positive"))
+    currency: Mapped[str] = mapped_column(String(3))
+    provider_ref: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

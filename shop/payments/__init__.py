@@ -1,0 +1,1 @@
+"""Payment and payout providers behind small interfaces; the sandbox ships, a real provider plugs in."""

@@ -1,0 +1,244 @@
+"""JSON shapes of the shop API: inputs reject unknown fields, money is never a float."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from msgspec import Meta, Struct
+
+from kernel.money import AmountMinor, CurrencyCode, Money
+
+Title = Annotated[str, Meta(min_length=1, max_length=120)]
+Description = Annotated[str, Meta(max_length=5000)]
+Slug = Annotated[str, Meta(pattern=r"^[a-z0-9-]{2,40}$")]
+Quantity = Annotated[int, Meta(ge=1, le=1000)]
+Stock = Annotated[int, Meta(ge=0, le=1_000_000)]
+AffiliateBps = Annotated[int, Meta(ge=0, le=8000)]
+CommissionBps = Annotated[int, Meta(ge=0, le=2000)]
+Id = Annotated[str, Meta(min_length=1, max_length=64)]
+
+
+class MoneyIn(Struct, forbid_unknown_fields=True, frozen=True):
+    amount_minor: AmountMinor
+    currency: CurrencyCode
+
+    def to_money(self) -> Money:
+        return Money(self.amount_minor, self.currency)  # raises ValueError for an unknown currency
+
+
+class PriceIn(MoneyIn, frozen=True):
+    amount_minor: Annotated[int, Meta(ge=1, le=10**10)]
+
+
+class CategoryOut(Struct):
+    slug: str
+    name: str
+    commission_bps: int
+
+
+class CategoryIn(Struct, forbid_unknown_fields=True):
+    slug: Slug
+    name: Annotated[str, Meta(min_length=1, max_length=80)]
+    commission_bps: CommissionBps
+
+
+class ProductIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    category: Slug
+    price: PriceIn
+    stock: Stock
+    description: Description = ""
+    affiliate_rate_bps: AffiliateBps = 0
+
+
+class ProductPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    description: Description | None = None
+    category: Slug | None = None
+    price: PriceIn | None = None
+    stock: Stock | None = None
+    affiliate_rate_bps: AffiliateBps | None = None
+
+
+class SellerOut(Struct):
+    id: str
+    display_name: str
+
+
+class ProductOut(Struct):
+    id: str
+    title: str
+    description: str
+    category: str
+    price: Money
+    stock: int
+    affiliate_rate_bps: int
+    seller: SellerOut
+    image_url: str | None
+
+
+class ProductPage(Struct):
+    items: list[ProductOut]
+    next_cursor: str | None
+
+
+class ShippingAddress(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    line1: Annotated[str, Meta(min_length=1, max_length=200)]
+    city: Annotated[str, Meta(min_length=1, max_length=100)]
+    postal_code: Annotated[str, Meta(min_length=1, max_length=20)]
+    country: Annotated[str, Meta(pattern=r"^[A-Z]{2}$")]
+
+
+class PaymentIn(Struct, forbid_unknown_fields=True):
+    method: Literal["sandbox"]
+    token: Annotated[str, Meta(min_length=1, max_length=100)]
+
+
+class CheckoutItemIn(Struct, forbid_unknown_fields=True):
+    product_id: Id
+    quantity: Quantity
+    deal_id: Id | None = None
+
+
+class SourceIn(Struct, forbid_unknown_fields=True):
+    """Where the buyer came from; exactly one field is set."""
+
+    room_id: Id | None = None
+    post_id: Id | None = None
+    ref: Annotated[str, Meta(min_length=1, max_length=64)] | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in (("room_id", self.room_id), ("post_id", self.post_id), ("ref", self.ref)) if v}
+
+
+class CheckoutIn(Struct, forbid_unknown_fields=True):
+    items: Annotated[list[CheckoutItemIn], Meta(min_length=1, max_length=50)]
+    shipping_address: ShippingAddress
+    payment: PaymentIn
+    source: SourceIn | None = None
+    coupon_code: Annotated[str, Meta(min_length=1, max_length=40)] | None = None
+
+
+class OrderLineOut(Struct):
+    product_id: str
+    title: str
+    quantity: int
+    unit_price: Money
+    amount: Money
+    creator_id: str | None
+    affiliate_rate_bps: int
+    source: dict[str, Any] | None
+
+
+class OrderEventOut(Struct):
+    action: str
+    at: str
+    actor_id: str | None
+    detail: dict[str, Any]
+
+
+class OrderOut(Struct):
+    id: str
+    checkout_id: str
+    status: str
+    items: list[OrderLineOut]
+    total: Money
+    refunded: Money
+    seller: SellerOut
+    buyer: SellerOut
+    shipping_address: dict[str, Any]
+    carrier: str | None
+    tracking_number: str | None
+    created_at: str
+    ship_by: str | None
+    auto_confirm_at: str | None
+    dispute_until: str | None
+    events: list[OrderEventOut]
+
+
+class OrderPage(Struct):
+    items: list[OrderOut]
+    next_cursor: str | None
+
+
+class CheckoutOut(Struct):
+    checkout_id: str
+    orders: list[OrderOut]
+
+
+class ShipIn(Struct, forbid_unknown_fields=True):
+    carrier: Annotated[str, Meta(min_length=2, max_length=60)]
+    tracking_number: Annotated[str, Meta(pattern=r"^[A-Za-z0-9-]{6,40}$")]
+
+
+class DisputeIn(Struct, forbid_unknown_fields=True):
+    reason: Literal["not_received", "damaged", "not_as_described"]
+    requested_refund: MoneyIn
+    detail: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class ResolveIn(Struct, forbid_unknown_fields=True):
+    outcome: Literal["refund", "reject"]
+    amount: MoneyIn | None = None
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class DisputeOut(Struct):
+    id: str
+    order_id: str
+    status: str
+    reason: str
+    detail: str
+    requested_refund: Money
+    refunded: Money
+    opened_at: str
+    respond_by: str | None
+    resolved_at: str | None
+
+
+class BalancesOut(Struct):
+    pending: Money
+    available: Money
+    paid_out: Money
+    in_escrow: Money
+
+
+class AccountBalanceOut(Struct):
+    account: str
+    balance: Money
+
+
+class TrialBalanceOut(Struct):
+    accounts: list[AccountBalanceOut]
+    total: Money
+
+
+class PayoutOut(Struct):
+    party_id: str
+    account: str
+    amount: Money
+    provider_ref: str
+
+
+class PayoutRunOut(Struct):
+    payouts: list[PayoutOut]
+    total: Money
+
+
+class CartItemIn(Struct, forbid_unknown_fields=True):
+    product_id: Id
+    quantity: Quantity = 1
+    source: SourceIn | None = None
+
+
+class CartLineOut(Struct):
+    product: ProductOut
+    quantity: int
+    amount: Money
+    source: dict[str, Any] | None
+
+
+class CartOut(Struct):
+    items: list[CartLineOut]
+    total: Money
