@@ -65,6 +65,7 @@ def create_app(
     """
     settings = settings or load_settings()
     clock = clock or SystemClock()
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
     configure_logging(settings.log_level)
     db = Database(settings.db)
     redis = Redis.from_url(settings.redis_url, health_check_interval=10) if settings.redis_url else None
@@ -91,6 +92,7 @@ def create_app(
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
+            create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
         ],
         plugins=[
             SQLAlchemyPlugin(
@@ -106,7 +108,7 @@ def create_app(
         middleware=[
             RequestIdMiddleware,
             csrf_middleware(settings),
-            DefineMiddleware(TokenAuthenticationMiddleware, exclude=["^/static/", "^/healthz", "^/readyz"]),
+            DefineMiddleware(TokenAuthenticationMiddleware, exclude=["^/static/", "^/media/", "^/healthz", "^/readyz"]),
         ],
         before_send=[security_headers_hook(hsts=settings.public_url.startswith("https://"))],
         exception_handlers=EXCEPTION_HANDLERS,

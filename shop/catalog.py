@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 from uuid import UUID
 
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth.models import User
 from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
+from shop.images import store_image
 from shop.models import Category, Product
 from shop.schemas import CategoryIn, ProductIn, ProductPatch
 
@@ -101,6 +103,14 @@ class CatalogService:
         for name in ("title", "description", "stock", "affiliate_rate_bps"):
             if (value := getattr(data, name)) is not None:
                 setattr(product, name, value)
+        await self.session.flush()
+        return product
+
+    async def set_image(self, seller_id: UUID, product_id: UUID, media_dir: Path, data: bytes) -> Product:
+        product = await self.get(product_id)
+        if product.seller_id != seller_id:
+            raise Forbidden("not_your_product", "Only the product's seller can change it.")
+        product.image_path = store_image(media_dir, product.id, data)
         await self.session.flush()
         return product
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
-from litestar.datastructures import State
+from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, MultipartBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
@@ -23,6 +24,7 @@ from shop.checkout import Checkout
 from shop.deps import SHOP_DEPENDENCIES
 from shop.disputes import DisputeService
 from shop.idempotency import Replay
+from shop.images import MAX_IMAGE_BYTES
 from shop.orders import OrderService
 from shop.schemas import (
     AccountBalanceOut,
@@ -50,7 +52,7 @@ from shop.schemas import (
 )
 from shop.views import dispute_out, order_out, product_out
 
-IdempotencyKey = Annotated[str | None, HeaderParameter(header="Idempotency-Key", required=False)]
+IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
 NOT_FOUND = problem_spec("Not found, or not yours to see")
 CONFLICT = problem_spec("The order's state does not allow this")
 
@@ -108,7 +110,7 @@ class CatalogController(Controller):
     )
     async def update_product(
         self,
-        product_id: str,
+        product_id: FromPath[str],
         data: JSONBody[ProductPatch],
         catalog: NamedDependency[CatalogService],
         current_user: NamedDependency[CurrentUser],
@@ -116,6 +118,38 @@ class CatalogController(Controller):
         """Change a product's price, stock or text (its seller only)."""
         product = await catalog.update(UUID(current_user.id), parse_uuid(product_id), data)
         return product_out(await catalog.view(product.id))
+
+    @post(
+        "/products/{product_id:str}/image",
+        guards=[requires_role(Role.SELLER)],
+        status_code=200,
+        request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
+        responses={
+            403: problem_spec("Not your product"),
+            404: NOT_FOUND,
+            413: problem_spec("Image too large"),
+            422: problem_spec("Not a PNG, JPEG or WebP image"),
+        },
+    )
+    async def upload_image(
+        self,
+        product_id: FromPath[str],
+        data: MultipartBody[ImageUpload],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> ProductOut:
+        """Set the product's picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
+        content = await data.image.read()
+        product = await catalog.set_image(
+            UUID(current_user.id), parse_uuid(product_id), state.settings.media_dir, content
+        )
+        return product_out(await catalog.view(product.id))
+
+
+@dataclass
+class ImageUpload:
+    image: UploadFile
 
 
 class CartController(Controller):
@@ -151,7 +185,7 @@ class CartController(Controller):
     @post("/items/{product_id:str}/remove", status_code=200)
     async def remove(
         self,
-        product_id: str,
+        product_id: FromPath[str],
         carts: NamedDependency[CartService],
         catalog: NamedDependency[CatalogService],
         current_user: NamedDependency[CurrentUser],
@@ -201,7 +235,7 @@ class OrderController(Controller):
         self,
         orders: NamedDependency[OrderService],
         current_user: NamedDependency[CurrentUser],
-        as_: Annotated[Literal["buyer", "seller"], QueryParameter(query="as")] = "buyer",
+        as_: Annotated[Literal["buyer", "seller"], QueryParameter(name="as")] = "buyer",
         status: FromQuery[str | None] = None,
         limit: FromQuery[Limit] = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
@@ -224,7 +258,7 @@ class OrderController(Controller):
     )
     async def ship(
         self,
-        order_id: str,
+        order_id: FromPath[str],
         data: JSONBody[ShipIn],
         orders: NamedDependency[OrderService],
         current_user: NamedDependency[CurrentUser],
@@ -260,7 +294,7 @@ class OrderController(Controller):
     @post("/orders/{order_id:str}/disputes", responses={404: NOT_FOUND, 409: CONFLICT})
     async def open_dispute(
         self,
-        order_id: str,
+        order_id: FromPath[str],
         data: JSONBody[DisputeIn],
         disputes: NamedDependency[DisputeService],
         current_user: NamedDependency[CurrentUser],
@@ -291,7 +325,7 @@ class OrderController(Controller):
     )
     async def resolve_dispute(
         self,
-        dispute_id: str,
+        dispute_id: FromPath[str],
         data: JSONBody[ResolveIn],
         disputes: NamedDependency[DisputeService],
         current_user: NamedDependency[CurrentUser],
