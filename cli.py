@@ -10,7 +10,10 @@ import sys
 from dataclasses import dataclass
 
 import click
+import msgspec
 import uvicorn
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import Role, User
 from kernel.auth.service import AccountService, normalise_email
@@ -18,7 +21,14 @@ from kernel.clock import SystemClock
 from kernel.db import Database
 from kernel.errors import DomainError
 from kernel.migrate import pending, upgrade
+from kernel.money import Money
 from kernel.settings import Settings, SettingsError, load_settings
+from shop.catalog import CatalogService
+from shop.models import Category, Product
+from shop.payouts import PaidParty
+from shop.payouts import run as pay_out
+from shop.runtime import ShopRuntime
+from shop.schemas import CategoryIn, PriceIn, ProductIn
 
 DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - printed for the demo, not a secret
 
@@ -29,6 +39,18 @@ class DemoAccount:
     name: str
     roles: tuple[Role, ...]
 
+
+DEMO_PRODUCTS = (
+    # title, category, price in cents, stock, creator commission in basis points, description
+    ("Washed linen shirt", "fashion", 4900, 40, 1200, "Relaxed fit, pre-washed for softness. Sand, sage or navy."),
+    ("Everyday canvas tote", "fashion", 2400, 120, 1000, "Heavy 16 oz canvas with an inner zip pocket."),
+    ("Vitamin C glow serum", "beauty", 3200, 80, 1500, "15% ascorbic acid with ferulic acid; 30 ml."),
+    ("Overnight lip mask", "beauty", 1800, 150, 1500, "Shea and berry extracts; wake up to softer lips."),
+    ("Wireless earbuds Pro", "electronics", 8900, 25, 600, "Active noise cancelling, 30 h with the case."),
+    ("Ceramic pour-over set", "home", 3900, 30, 1000, "Hand-glazed dripper, carafe and two cups."),
+    ("Trail running cap", "sports", 2200, 60, 800, "Quick-dry, reflective details, one size."),
+    ("Wooden puzzle box", "toys", 2900, 15, 800, "A 12-step secret box made of walnut and maple."),
+)
 
 DEMO_ACCOUNTS = (
     DemoAccount("seller@demo.livecommerce.test", "Maple & Co. Outfitters", (Role.SELLER,)),
@@ -146,27 +168,120 @@ def demo_load() -> None:
     """Load the demo accounts (idempotent) and print their sign-ins."""
     settings = _settings()
 
-    async def load() -> list[str]:
+    async def load() -> tuple[list[str], int]:
         db = Database(settings.db)
         created = []
         try:
             async with db.transaction() as session:
                 accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
                 for account in DEMO_ACCOUNTS:
-                    if await session.scalar(
-                        User.__table__.select().where(User.email == normalise_email(account.email))
-                    ):
+                    if await session.scalar(select(User.id).where(User.email == normalise_email(account.email))):
                         continue
                     await accounts.create_user(account.email, DEMO_PASSWORD, account.name, account.roles)
                     created.append(account.email)
+                products = await _load_demo_products(session, settings)
         finally:
             await db.dispose()
-        return created
+        return created, products
 
-    created = asyncio.run(load())
-    click.echo(f"Demo data ready ({len(created)} new accounts). Sign in with password {DEMO_PASSWORD!r}:")
+    created, products = asyncio.run(load())
+    click.echo(
+        f"Demo data ready ({len(created)} new accounts, {products} new products). "
+        f"Sign in with password {DEMO_PASSWORD!r}:"
+    )
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(account.roles):<12} {account.email}")
+
+
+async def _load_demo_products(session: AsyncSession, settings: Settings) -> int:
+    """The demo seller's catalog, listed once."""
+    seller_id = await session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0].email))
+    if await session.scalar(select(Product.id).where(Product.seller_id == seller_id).limit(1)):
+        return 0
+    catalog = CatalogService(session, settings.shop.currency)
+    for title, category, price, stock, affiliate_bps, description in DEMO_PRODUCTS:
+        await catalog.create(
+            seller_id,
+            ProductIn(
+                title=title,
+                category=category,
+                price=PriceIn(price, settings.shop.currency),
+                stock=stock,
+                description=description,
+                affiliate_rate_bps=affiliate_bps,
+            ),
+        )
+    return len(DEMO_PRODUCTS)
+
+
+@main.group()
+def payouts() -> None:
+    """Paying sellers and creators."""
+
+
+@payouts.command("run")
+def payouts_run() -> None:
+    """Pay every positive available balance once (safe to run from several places at the same time)."""
+    settings = _settings()
+
+    async def run() -> list[PaidParty]:
+        db = Database(settings.db)
+        try:
+            async with db.transaction() as session:
+                return await pay_out(session, SystemClock(), ShopRuntime().payouts, settings.shop.currency)
+        finally:
+            await db.dispose()
+
+    paid = asyncio.run(run())
+    for payout in paid:
+        click.echo(f"  paid {payout.amount} to {payout.account} ({payout.provider_ref})")
+    total = sum((p.amount for p in paid), Money.zero(settings.shop.currency))
+    click.echo(f"Paid {len(paid)} balances, {total} in all.")
+
+
+@main.group()
+def categories() -> None:
+    """Product categories and the platform commission each carries."""
+
+
+@categories.command("list")
+def categories_list() -> None:
+    settings = _settings()
+
+    async def read() -> list[Category]:
+        db = Database(settings.db)
+        try:
+            async with db.transaction() as session:
+                return await CatalogService(session, settings.shop.currency).categories()
+        finally:
+            await db.dispose()
+
+    for category in asyncio.run(read()):
+        click.echo(f"  {category.slug:<14} {category.commission_bps / 100:>5.2f} %  {category.name}")
+
+
+@categories.command("set")
+@click.option("--slug", required=True)
+@click.option("--name", required=True)
+@click.option("--commission-bps", required=True, type=click.IntRange(0, 2000), help="e.g. 800 for 8 %")
+def categories_set(slug: str, name: str, commission_bps: int) -> None:
+    """Create a category or change its name and commission (applies to orders placed from now on)."""
+    settings = _settings()
+    try:
+        data = msgspec.convert({"slug": slug, "name": name, "commission_bps": commission_bps}, CategoryIn)
+    except msgspec.ValidationError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+    async def write() -> None:
+        db = Database(settings.db)
+        try:
+            async with db.transaction() as session:
+                await CatalogService(session, settings.shop.currency).set_category(data)
+        finally:
+            await db.dispose()
+
+    asyncio.run(write())
+    click.echo(f"Category {slug} now takes {commission_bps / 100:.2f} % commission.")
 
 
 if __name__ == "__main__":

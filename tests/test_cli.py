@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import DEMO_ACCOUNTS, main
+from cli import DEMO_ACCOUNTS, DEMO_PRODUCTS, main
 from tests.conftest import TEST_SECRET
 
 
@@ -87,9 +87,9 @@ def test_users_create_refuses_short_passwords_and_unknown_roles(env: dict[str, s
 def test_demo_load_is_idempotent_and_prints_the_sign_ins(env: dict[str, str]) -> None:
     first = run(env, "demo", "load")
     assert first.exit_code == 0, first.output
-    assert f"({len(DEMO_ACCOUNTS)} new accounts)" in first.output
+    assert f"({len(DEMO_ACCOUNTS)} new accounts, {len(DEMO_PRODUCTS)} new products)" in first.output
     second = run(env, "demo", "load")
-    assert "(0 new accounts)" in second.output
+    assert "(0 new accounts, 0 new products)" in second.output
     for account in DEMO_ACCOUNTS:
         assert account.email in second.output
 
@@ -105,3 +105,20 @@ def test_bad_settings_say_what_to_fix(tmp_path: Path) -> None:
     result = run({"LIVECOMMERCE_DATA_DIR": str(tmp_path), "LIVECOMMERCE_SHIP_BY": "soon"}, "demo", "load")
     assert result.exit_code == 1
     assert "LIVECOMMERCE_SHIP_BY" in result.output
+
+
+def test_categories_set_changes_the_commission_and_refuses_bad_rates(env: dict[str, str]) -> None:
+    assert (
+        run(env, "categories", "set", "--slug", "fashion", "--name", "Fashion", "--commission-bps", "650").exit_code
+        == 0
+    )
+    listing = run(env, "categories", "list").output
+    assert "fashion" in listing and "6.50 %" in listing
+    assert run(env, "categories", "set", "--slug", "x", "--name", "X", "--commission-bps", "9000").exit_code == 2
+    assert run(env, "categories", "set", "--slug", "Bad Slug", "--name", "X", "--commission-bps", "100").exit_code == 2
+
+
+def test_payouts_run_reports_what_it_paid(env: dict[str, str]) -> None:
+    result = run(env, "payouts", "run")
+    assert result.exit_code == 0, result.output
+    assert "Paid 0 balances" in result.output
