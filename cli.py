@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import click
 import msgspec
@@ -30,6 +32,7 @@ from shop.payouts import run as pay_out
 from shop.runtime import ShopRuntime
 from shop.schemas import CategoryIn, PriceIn, ProductIn
 
+T = TypeVar("T")
 DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - printed for the demo, not a secret
 
 
@@ -67,6 +70,20 @@ def _settings() -> Settings:
         return load_settings()
     except SettingsError as exc:
         raise click.ClickException(f"{exc}. Fix the environment variable and run the command again.") from exc
+
+
+def in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run ``work`` in one committed transaction on a short-lived engine (the CLI's unit of work)."""
+
+    async def run() -> T:
+        db = Database(settings.db)
+        try:
+            async with db.transaction() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(run())
 
 
 @click.group()
@@ -142,17 +159,12 @@ def users_create(email: str, password: str, roles: tuple[str, ...], display_name
         raise click.BadParameter("use at least 10 characters", param_hint="--password")
     settings = _settings()
 
-    async def create() -> User:
-        db = Database(settings.db)
-        try:
-            async with db.transaction() as session:
-                accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
-                return await accounts.create_user(email, password, display_name, [Role(r) for r in roles])
-        finally:
-            await db.dispose()
+    async def create(session: AsyncSession) -> User:
+        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
+        return await accounts.create_user(email, password, display_name, [Role(r) for r in roles])
 
     try:
-        user = asyncio.run(create())
+        user = in_transaction(settings, create)
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
     click.echo(f"Created {user.email} ({', '.join(user.roles)}) with id {user.id}.")
@@ -168,23 +180,17 @@ def demo_load() -> None:
     """Load the demo accounts (idempotent) and print their sign-ins."""
     settings = _settings()
 
-    async def load() -> tuple[list[str], int]:
-        db = Database(settings.db)
+    async def load(session: AsyncSession) -> tuple[list[str], int]:
+        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
         created = []
-        try:
-            async with db.transaction() as session:
-                accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
-                for account in DEMO_ACCOUNTS:
-                    if await session.scalar(select(User.id).where(User.email == normalise_email(account.email))):
-                        continue
-                    await accounts.create_user(account.email, DEMO_PASSWORD, account.name, account.roles)
-                    created.append(account.email)
-                products = await _load_demo_products(session, settings)
-        finally:
-            await db.dispose()
-        return created, products
+        for account in DEMO_ACCOUNTS:
+            if await session.scalar(select(User.id).where(User.email == normalise_email(account.email))):
+                continue
+            await accounts.create_user(account.email, DEMO_PASSWORD, account.name, account.roles)
+            created.append(account.email)
+        return created, await _load_demo_products(session, settings)
 
-    created, products = asyncio.run(load())
+    created, products = in_transaction(settings, load)
     click.echo(
         f"Demo data ready ({len(created)} new accounts, {products} new products). "
         f"Sign in with password {DEMO_PASSWORD!r}:"
@@ -224,15 +230,10 @@ def payouts_run() -> None:
     """Pay every positive available balance once (safe to run from several places at the same time)."""
     settings = _settings()
 
-    async def run() -> list[PaidParty]:
-        db = Database(settings.db)
-        try:
-            async with db.transaction() as session:
-                return await pay_out(session, SystemClock(), ShopRuntime().payouts, settings.shop.currency)
-        finally:
-            await db.dispose()
+    async def run(session: AsyncSession) -> list[PaidParty]:
+        return await pay_out(session, SystemClock(), ShopRuntime().payouts, settings.shop.currency)
 
-    paid = asyncio.run(run())
+    paid = in_transaction(settings, run)
     for payout in paid:
         click.echo(f"  paid {payout.amount} to {payout.account} ({payout.provider_ref})")
     total = sum((p.amount for p in paid), Money.zero(settings.shop.currency))
@@ -248,15 +249,10 @@ def categories() -> None:
 def categories_list() -> None:
     settings = _settings()
 
-    async def read() -> list[Category]:
-        db = Database(settings.db)
-        try:
-            async with db.transaction() as session:
-                return await CatalogService(session, settings.shop.currency).categories()
-        finally:
-            await db.dispose()
+    async def read(session: AsyncSession) -> list[Category]:
+        return await CatalogService(session, settings.shop.currency).categories()
 
-    for category in asyncio.run(read()):
+    for category in in_transaction(settings, read):
         click.echo(f"  {category.slug:<14} {category.commission_bps / 100:>5.2f} %  {category.name}")
 
 
@@ -272,15 +268,10 @@ def categories_set(slug: str, name: str, commission_bps: int) -> None:
     except msgspec.ValidationError as exc:
         raise click.BadParameter(str(exc)) from exc
 
-    async def write() -> None:
-        db = Database(settings.db)
-        try:
-            async with db.transaction() as session:
-                await CatalogService(session, settings.shop.currency).set_category(data)
-        finally:
-            await db.dispose()
+    async def write(session: AsyncSession) -> Category:
+        return await CatalogService(session, settings.shop.currency).set_category(data)
 
-    asyncio.run(write())
+    in_transaction(settings, write)
     click.echo(f"Category {slug} now takes {commission_bps / 100:.2f} % commission.")
 
 
