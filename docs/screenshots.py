@@ -1,0 +1,117 @@
+"""Render the screenshots in docs/screenshots/ with Debian's Chromium.
+
+Usage: .venv/bin/python docs/screenshots.py [--base-url URL]
+
+Without --base-url it starts its own server on a free local port (a temporary SQLite data folder, migrated, with
+the demo accounts) and stops it afterwards. With --base-url the server there must have the demo accounts loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cli import DEMO_PASSWORD  # noqa: E402 - both need the repository root on sys.path
+from tests.e2e.server import CHROMIUM_ARGS, LiveServer  # noqa: E402
+
+OUT_DIR = ROOT / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+DEMO_SELLER = "seller@demo.livecommerce.test"
+
+
+def sign_in_as_demo_seller(page: Page) -> None:
+    page.goto("/signin?next=/account")
+    page.get_by_label("Email").fill(DEMO_SELLER)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/account")  # not the /signin?next=/account we are on
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+@dataclass(frozen=True)
+class Shot:
+    name: str
+    path: str
+    viewport: dict[str, int]
+    full_page: bool = False
+    before: Callable[[Page], None] | None = None
+
+
+SHOTS = [
+    Shot("home-desktop", "/", DESKTOP, full_page=True),
+    Shot("home-phone", "/", PHONE),
+    Shot("signup", "/signup", DESKTOP),
+    Shot("signin", "/signin", DESKTOP),
+    Shot("account-seller", "/account", DESKTOP, before=sign_in_as_demo_seller),
+]
+
+
+def take(browser: Browser, base_url: str, shot: Shot) -> Path:
+    context = browser.new_context(base_url=base_url, viewport=shot.viewport)  # fresh cookies for every shot
+    try:
+        page = context.new_page()
+        if shot.before:
+            shot.before(page)
+        page.goto(shot.path, wait_until="networkidle")
+        target = OUT_DIR / f"{shot.name}.png"
+        page.screenshot(path=str(target), full_page=shot.full_page, animations="disabled", caret="hide")
+        return target
+    finally:
+        context.close()
+
+
+@contextmanager
+def server(base_url: str | None) -> Iterator[str]:
+    """The given server, or one of our own on a temporary SQLite database."""
+    if base_url:
+        yield base_url.rstrip("/")
+        return
+    data_dir = Path(tempfile.mkdtemp(prefix="livecommerce-screenshots-"))
+    try:
+        with LiveServer(data_dir) as live:
+            print(f"started a demo server at {live.base_url}")
+            yield live.base_url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-url", help="a running server with the demo accounts (default: start one)")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).exists():
+        print(f"{CHROMIUM} is missing: apt-get install -y chromium", file=sys.stderr)
+        return 1
+    OUT_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+    with server(args.base_url) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for shot in SHOTS:
+                target = take(browser, base_url, shot)
+                written.append(target)
+                size = f"{shot.viewport['width']}x{shot.viewport['height']}"
+                print(f"wrote {target.relative_to(ROOT)} ({size}, {target.stat().st_size // 1024} KiB)")
+        finally:
+            browser.close()
+    total_kib = sum(p.stat().st_size for p in written) // 1024
+    print(f"{len(written)} screenshots in {OUT_DIR.relative_to(ROOT)}/ ({total_kib} KiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
