@@ -23,6 +23,7 @@ from redis.asyncio import Redis
 
 from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import TokenAuthenticationMiddleware
+from kernel.auth.models import Role
 from kernel.auth.pages import account_pages
 from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
@@ -37,12 +38,18 @@ from kernel.settings import Settings, load_settings
 from kernel.web import NavItem, configure_templates
 from shop.controllers import SHOP_CONTROLLERS
 from shop.jobs import shop_jobs
+from shop.pages import SHOP_PAGES
 from shop.runtime import ShopRuntime
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
 NAVIGATION = [
     NavItem("Home", "/"),
+    NavItem("Shop", "/shop"),
+    NavItem("Cart", "/shop/cart", signed_in_only=True, badge="shop/partials/_cart_badge.html"),
+    NavItem("Orders", "/shop/orders", signed_in_only=True),
+    NavItem("Sell", "/shop/seller", roles=frozenset({Role.SELLER})),
+    NavItem("Disputes", "/admin/disputes", roles=frozenset({Role.ADMIN})),
     NavItem("Account", "/account", signed_in_only=True),
 ]
 
@@ -87,6 +94,7 @@ def create_app(
         route_handlers=[
             auth_controller(settings),
             *SHOP_CONTROLLERS,
+            *SHOP_PAGES,
             account_pages(settings),
             home,
             healthz,

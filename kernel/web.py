@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +10,7 @@ from jinja2 import pass_context
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from kernel.auth.models import Role
+from kernel.money import Money
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class NavItem:
     href: str
     roles: frozenset[Role] | None = None
     signed_in_only: bool = False
+    badge: str | None = None  # a template rendered inside the link, such as a count
 
 
 def nav_for(user: Any, items: Sequence[NavItem]) -> list[NavItem]:
@@ -31,6 +33,21 @@ def nav_for(user: Any, items: Sequence[NavItem]) -> list[NavItem]:
     ]
 
 
+CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "CAD": "CA$", "AUD": "A$", "KRW": "₩"}
+
+
+def format_money(value: Money | Mapping[str, Any] | None) -> str:
+    """``$25.00`` from a Money or its JSON form (``{"amount_minor", "currency"}``); ``-$5.00`` when negative."""
+    if value is None:
+        return ""
+    money = value if isinstance(value, Money) else Money(int(value["amount_minor"]), str(value["currency"]))
+    symbol = CURRENCY_SYMBOLS.get(money.currency)
+    if symbol is None:
+        return str(money)
+    digits = str(Money(abs(money.amount_minor), money.currency)).rsplit(" ", 1)[0]
+    return f"{'-' if money.amount_minor < 0 else ''}{symbol}{digits}"
+
+
 def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> None:
     """Register the globals every template may use."""
 
@@ -40,3 +57,4 @@ def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> 
         return nav_for(request.scope.get("user"), nav)
 
     engine.engine.globals["navigation"] = navigation
+    engine.engine.filters["money"] = format_money

@@ -145,3 +145,38 @@ async def seller_escrow(session: AsyncSession, seller_id: UUID, currency: str) -
         .where(Order.seller_id == seller_id, Posting.account.like("escrow:%"), Posting.currency == currency)
     )
     return Money(-int(held), currency)
+
+
+@dataclass(frozen=True)
+class PartyPosting:
+    """One movement on a party's payable, as the party sees it: positive when it is owed more."""
+
+    at: datetime
+    kind: str  # the journal entry's kind: release, refund, payout
+    order_id: UUID | None
+    account: str
+    amount: Money
+    available_at: datetime
+
+
+async def party_postings(session: AsyncSession, accounts: Iterable[str], limit: int = 200) -> list[PartyPosting]:
+    """The latest postings to ``accounts`` (a party's payables), newest first, with their entry's kind and order."""
+    rows = await session.execute(
+        select(
+            JournalEntry.at,
+            JournalEntry.kind,
+            JournalEntry.order_id,
+            Posting.account,
+            Posting.amount_minor,
+            Posting.currency,
+            Posting.available_at,
+        )
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.account.in_(list(accounts)))
+        .order_by(JournalEntry.at.desc(), Posting.id.desc())
+        .limit(limit)
+    )
+    return [
+        PartyPosting(at, kind, order_id, account, Money(-amount, currency), available_at)
+        for at, kind, order_id, account, amount, currency, available_at in rows
+    ]

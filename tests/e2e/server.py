@@ -84,6 +84,9 @@ class LiveServer:
             "LIVECOMMERCE_SIGNUP_RATE": "1000/minute",
             "LIVECOMMERCE_PUBLIC_URL": self.base_url,
             "LIVECOMMERCE_LOG_LEVEL": "WARNING",
+            # Short shop windows, so a journey can watch a sale go from pending to available.
+            "LIVECOMMERCE_DISPUTE_WINDOW": "4s",
+            "LIVECOMMERCE_SWEEP_INTERVAL": "1s",
             "PYTHONUNBUFFERED": "1",
         }
         if database_url:

@@ -1,0 +1,152 @@
+"""Words and times for shop pages: status names, order timelines, ledger movements, deadlines.
+
+Everything here returns plain text; templates escape it like any other value.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from kernel.money import MINOR_UNITS, Money
+from kernel.web import format_money
+from shop.models import OrderStatus
+
+STATUS_LABELS: dict[str, str] = {
+    OrderStatus.PAID: "Paid, waiting to ship",
+    OrderStatus.SHIPPED: "Shipped",
+    OrderStatus.COMPLETED: "Completed",
+    OrderStatus.CANCELLED: "Cancelled",
+    OrderStatus.DISPUTED: "In dispute",
+    OrderStatus.REFUNDED: "Refunded",
+    OrderStatus.PARTIALLY_REFUNDED: "Partially refunded",
+}
+
+DISPUTE_REASONS = {
+    "not_received": "It never arrived",
+    "damaged": "It arrived damaged",
+    "not_as_described": "It is not as described",
+}
+
+POSTING_KINDS = {
+    "release": "Sale released from escrow",
+    "refund": "Claw-back after refund",
+    "payout": "Paid out",
+}
+
+SORTS = {"newest": "Newest", "price_asc": "Price: low to high", "price_desc": "Price: high to low"}
+
+CARDS = [("tok_ok", "Card that works"), ("tok_declined", "Card that is declined")]
+
+COUNTRIES = [
+    ("US", "United States"),
+    ("CA", "Canada"),
+    ("GB", "United Kingdom"),
+    ("IE", "Ireland"),
+    ("DE", "Germany"),
+    ("FR", "France"),
+    ("ES", "Spain"),
+    ("IT", "Italy"),
+    ("NL", "Netherlands"),
+    ("AU", "Australia"),
+    ("NZ", "New Zealand"),
+    ("JP", "Japan"),
+]
+
+
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status.replace("_", " ").capitalize())
+
+
+def event_line(action: str, detail: dict[str, Any]) -> str:
+    """One line of an order's timeline."""
+    if action == "paid":
+        return "Paid: the money is held in escrow"
+    if action == "shipped":
+        return f"Shipped with {detail.get('carrier', '')}, tracking {detail.get('tracking_number', '')}"
+    if action == "delivery_confirmed":
+        return "Delivery confirmed by the buyer: escrow released"
+    if action == "auto_confirmed":
+        return "Confirmed automatically after the delivery window: escrow released"
+    if action in ("cancelled_not_shipped", "cancelled_by_seller"):
+        who = "not shipped by the deadline" if action == "cancelled_not_shipped" else "by the seller"
+        return f"Cancelled {who}; refunded in full"
+    if action in ("refunded", "dispute_refunded"):
+        amount = detail.get("amount")
+        return f"Refunded {format_money(amount)}" if amount else "Refunded"
+    if action == "dispute_opened":
+        return f"Dispute opened: {DISPUTE_REASONS.get(str(detail.get('reason')), 'other')}"
+    if action == "dispute_escalated":
+        return "Dispute passed to LiveCommerce for a decision"
+    if action == "dispute_rejected":
+        return "Dispute closed without a refund"
+    return action.replace("_", " ").capitalize()
+
+
+def utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def absolute(value: datetime | None) -> str:
+    """``2 Mar 2026, 09:00 UTC``."""
+    if value is None:
+        return ""
+    value = utc(value)
+    return f"{value.day} {value:%b %Y, %H:%M} UTC"
+
+
+def _amount(delta: timedelta) -> tuple[int, str]:
+    """The largest whole unit in ``delta``, rounded to the nearest: 6 days 23 hours is "7 days"."""
+    seconds = abs(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            return int(seconds / size + 0.5), unit
+    return int(seconds + 0.5), "second"
+
+
+def relative(value: datetime | None, now: datetime) -> str:
+    """``in 3 days``, ``5 hours ago``, ``now``."""
+    if value is None:
+        return ""
+    delta = utc(value) - utc(now)
+    count, unit = _amount(delta)
+    if count == 0:
+        return "now"
+    words = f"{count} {unit}{'' if count == 1 else 's'}"
+    return f"in {words}" if delta > timedelta(0) else f"{words} ago"
+
+
+def span(length: timedelta) -> str:
+    """A duration as an adjective: ``15-day``, ``4-second``."""
+    count, unit = _amount(length)
+    return f"{count}-{unit}"
+
+
+def duration(length: timedelta) -> str:
+    """``3 days``, ``1 hour``."""
+    count, unit = _amount(length)
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+def short_id(value: object) -> str:
+    """An id short enough to read out: the last 8 characters (UUIDv7's first ones are a timestamp, shared by
+    everything created in the same minute)."""
+    return str(value)[-8:]
+
+
+def major_units(money: Money) -> str:
+    """An amount as typed into a form: ``25.00`` for 2500 cents."""
+    return str(Decimal(money.amount_minor).scaleb(-MINOR_UNITS[money.currency]))
+
+
+HELPERS = {
+    "short_id": short_id,
+    "major_units": major_units,
+    "absolute": absolute,
+    "relative": relative,
+    "status_label": status_label,
+    "event_line": event_line,
+    "reasons": DISPUTE_REASONS,
+    "posting_kinds": POSTING_KINDS,
+}
