@@ -11,6 +11,7 @@ import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -48,17 +49,32 @@ def migrated_pg() -> str | None:
     return PG_URL
 
 
+@pytest.fixture(scope="session")
+def pg_seed_rows() -> dict[str, list[dict[str, Any]]]:
+    """The rows the migrations insert (the starting categories), read before the first truncation."""
+    return {}
+
+
 @pytest.fixture
-async def database_url(tmp_path: Path, sqlite_template: Path, migrated_pg: str | None) -> str:
-    """A clean database for one test: a copied SQLite file, or the PostgreSQL test database truncated."""
+async def database_url(
+    tmp_path: Path, sqlite_template: Path, migrated_pg: str | None, pg_seed_rows: dict[str, list[dict[str, Any]]]
+) -> str:
+    """A clean database for one test: a copied SQLite file, or the PostgreSQL test database truncated and given
+    back the rows its migrations seeded, as the SQLite copy has them."""
     if not PG_URL:
         target = tmp_path / "livecommerce.db"
         shutil.copy(sqlite_template, target)
         return f"sqlite+aiosqlite:///{target}"
     engine = create_async_engine(PG_URL)
     async with engine.begin() as conn:
+        if not pg_seed_rows:  # the session's first test: the database is as the migrations left it
+            for table in metadata.sorted_tables:
+                pg_seed_rows[table.name] = [dict(row) for row in (await conn.execute(table.select())).mappings()]
         tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
         await conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        for table in metadata.sorted_tables:
+            if rows := pg_seed_rows.get(table.name):
+                await conn.execute(table.insert(), rows)
     await engine.dispose()
     return PG_URL
 
