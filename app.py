@@ -25,6 +25,7 @@ from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import TokenAuthenticationMiddleware
 from kernel.auth.models import Role
 from kernel.auth.pages import account_pages
+from kernel.auth.passwords import Passwords
 from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
 from kernel.db import Database
@@ -138,6 +139,7 @@ def create_app(
                 "db": db,
                 "redis": redis,
                 "bus": bus,
+                "passwords": Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib),
                 "shop": shop,
                 "sweeper": sweeper,
             }

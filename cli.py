@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import Role, User
+from kernel.auth.passwords import Passwords
 from kernel.auth.service import AccountService, normalise_email
 from kernel.clock import SystemClock
 from kernel.db import Database
@@ -63,6 +64,10 @@ DEMO_ACCOUNTS = (
     DemoAccount("marketer@demo.livecommerce.test", "Mia Marketer", (Role.MARKETER,)),
     DemoAccount("admin@demo.livecommerce.test", "Ops Admin", (Role.ADMIN,)),
 )
+
+
+def _passwords(settings: Settings) -> Passwords:
+    return Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib)
 
 
 def _settings() -> Settings:
@@ -160,7 +165,7 @@ def users_create(email: str, password: str, roles: tuple[str, ...], display_name
     settings = _settings()
 
     async def create(session: AsyncSession) -> User:
-        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
+        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl, _passwords(settings))
         return await accounts.create_user(email, password, display_name, [Role(r) for r in roles])
 
     try:
@@ -181,7 +186,7 @@ def demo_load() -> None:
     settings = _settings()
 
     async def load(session: AsyncSession) -> tuple[list[str], int]:
-        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl)
+        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl, _passwords(settings))
         created = []
         for account in DEMO_ACCOUNTS:
             if await session.scalar(select(User.id).where(User.email == normalise_email(account.email))):

@@ -86,6 +86,8 @@ class AuthSettings:
     cookie_secure: bool = False
     login_rate: tuple[int, str] = (10, "minute")
     signup_rate: tuple[int, str] = (5, "minute")
+    password_time_cost: int = 3
+    password_memory_kib: int = 65536
 
 
 @dataclass(frozen=True)
@@ -163,6 +165,12 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             cookie_secure=_parse_bool(get("LIVECOMMERCE_COOKIE_SECURE", secure_default), "LIVECOMMERCE_COOKIE_SECURE"),
             login_rate=parse_rate(get("LIVECOMMERCE_LOGIN_RATE", "10/minute"), "LIVECOMMERCE_LOGIN_RATE"),
             signup_rate=parse_rate(get("LIVECOMMERCE_SIGNUP_RATE", "5/minute"), "LIVECOMMERCE_SIGNUP_RATE"),
+            password_time_cost=_parse_int(
+                get("LIVECOMMERCE_PASSWORD_TIME_COST", "3"), "LIVECOMMERCE_PASSWORD_TIME_COST", 1
+            ),
+            password_memory_kib=_parse_int(
+                get("LIVECOMMERCE_PASSWORD_MEMORY_KIB", "65536"), "LIVECOMMERCE_PASSWORD_MEMORY_KIB", 1024
+            ),
         ),
         redis_url=redis_url,
         data_dir=data_dir,

@@ -102,6 +102,9 @@ def make_settings(tmp_path: Path, database_url: str, redis_url: str | None) -> C
             "LIVECOMMERCE_LOG_LEVEL": "WARNING",
             # Longer than every shop window, so moving the clock past a deadline keeps the test signed in.
             "LIVECOMMERCE_SESSION_TTL": "90d",
+            # The cheapest argon2id: tests sign up hundreds of accounts (production keeps argon2's defaults).
+            "LIVECOMMERCE_PASSWORD_TIME_COST": "1",
+            "LIVECOMMERCE_PASSWORD_MEMORY_KIB": "1024",
         }
         if redis_url:
             base["REDIS_URL"] = redis_url

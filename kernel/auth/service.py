@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import SELF_SERVICE_ROLES, AuthToken, Role, User, UserRole
-from kernel.auth.passwords import hash_password, verify_password
+from kernel.auth.passwords import Passwords
 from kernel.clock import Clock
 from kernel.errors import Conflict, RuleBroken, Unauthorized
 
@@ -34,10 +34,13 @@ def normalise_email(email: str) -> str:
 
 
 class AccountService:
-    def __init__(self, session: AsyncSession, clock: Clock, session_ttl: timedelta) -> None:
+    def __init__(
+        self, session: AsyncSession, clock: Clock, session_ttl: timedelta, passwords: Passwords | None = None
+    ) -> None:
         self.session = session
         self.clock = clock
         self.session_ttl = session_ttl
+        self.passwords = passwords or Passwords()
 
     async def signup(self, email: str, password: str, display_name: str, roles: Iterable[Role]) -> User:
         """Create an account with self-service roles only (every account may buy)."""
@@ -61,7 +64,7 @@ class AccountService:
             )
         user = User(
             email=email,
-            password_hash=await hash_password(password),
+            password_hash=await self.passwords.hash(password),
             display_name=display_name.strip(),
             role_rows=[UserRole(role=str(role)) for role in sorted(set(roles) | {Role.BUYER})],
         )
@@ -75,7 +78,7 @@ class AccountService:
     async def login(self, email: str, password: str) -> SignedIn:
         """Check the password and issue a token; unknown email and wrong password get the same answer."""
         user = await self.session.scalar(select(User).where(User.email == normalise_email(email)))
-        if not await verify_password(user.password_hash if user else None, password) or user is None:
+        if not await self.passwords.verify(user.password_hash if user else None, password) or user is None:
             raise Unauthorized("bad_credentials", "The email or password is not right.")
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
