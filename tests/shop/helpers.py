@@ -29,9 +29,9 @@ async def make_admin(client: AsyncClient, app) -> str:  # type: ignore[no-untype
 
     email = unique_email("admin")
     async with app.state.db.transaction() as session:
-        await AccountService(session, app.state.clock, app.state.settings.auth.session_ttl).create_user(
-            email, PASSWORD, "Admin", [Role.ADMIN]
-        )
+        await AccountService(
+            session, app.state.clock, app.state.settings.auth.session_ttl, app.state.passwords
+        ).create_user(email, PASSWORD, "Admin", [Role.ADMIN])
     return await login(client, email)
 
 
