@@ -74,7 +74,8 @@ def problem_response(
     """Render one problem for whoever asked: JSON, an htmx toast, or an HTML page."""
     title = _TITLES.get(status, "Error")
     if _wants_json(request):
-        body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail, **extra}
+        # Extra members never replace the standard ones (a domain error's "status" means an order's, not HTTP's).
+        body = {**extra, "type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
         return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     context = {"status": status, "title": title, "detail": detail, "errors": extra.get("errors", [])}
     if request.headers.get("hx-request") == "true":
