@@ -43,7 +43,7 @@ class DisputeService:
                 "not_disputable",
                 f"An order that is {order.status} cannot be disputed; unshipped "
                 "orders are cancelled and refunded by the ship-by deadline.",
-                status=order.status,
+                order_status=order.status,
             )
         if order.dispute_until is not None and now > order.dispute_until:
             raise Conflict("dispute_window_closed", "The Buyer Protection window for this order has closed.")
@@ -87,7 +87,7 @@ class DisputeService:
         if not is_admin and UUID(user.id) != dispute.seller_id:
             raise Forbidden("not_allowed", "Only the seller or an admin resolves a dispute.")
         if dispute.status not in (ACTIVE if is_admin else (D.OPEN,)):
-            raise Conflict("dispute_closed", f"This dispute is {dispute.status}.", status=dispute.status)
+            raise Conflict("dispute_closed", f"This dispute is {dispute.status}.", dispute_status=dispute.status)
         actor = UUID(user.id)
         if data.outcome == "reject":
             return await (

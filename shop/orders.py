@@ -153,7 +153,7 @@ class OrderService:
             raise Conflict(
                 "order_not_completable",
                 f"An order that is {order.status} cannot be completed now.",
-                status=order.status,
+                order_status=order.status,
             )
         now = self.clock.now()
         lines = list(await self.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
@@ -217,4 +217,4 @@ def _may_see(user: CurrentUser, order: Order) -> bool:
 
 def _expect(order: Order, allowed: set[OrderStatus], action: str) -> None:
     if order.status not in allowed:
-        raise Conflict("order_state", f"Cannot {action} an order that is {order.status}.", status=order.status)
+        raise Conflict("order_state", f"Cannot {action} an order that is {order.status}.", order_status=order.status)
