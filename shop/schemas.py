@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from msgspec import Meta, Struct
 
-from kernel.money import AmountMinor, CurrencyCode, Money
+from kernel.money import MINOR_UNITS, AmountMinor, CurrencyCode, Money
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 Description = Annotated[str, Meta(max_length=5000)]
@@ -22,8 +22,13 @@ class MoneyIn(Struct, forbid_unknown_fields=True, frozen=True):
     amount_minor: AmountMinor
     currency: CurrencyCode
 
+    def __post_init__(self) -> None:
+        # Refused while decoding (400 naming the field), not later as a ValueError from Money (a 500).
+        if self.currency not in MINOR_UNITS:
+            raise ValueError(f"unknown currency {self.currency!r}")
+
     def to_money(self) -> Money:
-        return Money(self.amount_minor, self.currency)  # raises ValueError for an unknown currency
+        return Money(self.amount_minor, self.currency)
 
 
 class PriceIn(MoneyIn, frozen=True):
