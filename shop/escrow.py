@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money, allocate
@@ -65,9 +65,11 @@ async def refund(session: AsyncSession, order: Order, amount: Money, at: datetim
 
 
 async def _claw_back(session: AsyncSession, order: Order, amount: Money, at: datetime) -> list[Leg]:
-    """Debit each account the release credited, in proportion to what it received.
+    """Debit each account the release credited, in proportion to what it still holds of this order.
 
-    A claw-back from a payable that has not matured yet reduces the pending amount, not the available one.
+    Proportions come from each share minus earlier claw-backs, so rounding over many partial refunds never takes
+    more from one party than it received, and the last refund empties every share exactly. A claw-back from a
+    payable that has not matured yet reduces the pending amount, not the available one.
     """
     rows = (
         await session.execute(
@@ -77,7 +79,21 @@ async def _claw_back(session: AsyncSession, order: Order, amount: Money, at: dat
             .order_by(Posting.id)
         )
     ).all()
-    parts = allocate(amount, [-share for _, share, _ in rows])
+    taken = dict(
+        (
+            await session.execute(
+                select(Posting.account, func.sum(Posting.amount_minor))
+                .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+                .where(
+                    JournalEntry.order_id == order.id,
+                    JournalEntry.kind == "refund",
+                    Posting.account.in_([account for account, _, _ in rows]),
+                )
+                .group_by(Posting.account)
+            )
+        ).all()
+    )
+    parts = allocate(amount, [-share - int(taken.get(account) or 0) for account, share, _ in rows])
     return [
         Leg(account, part, max(available_at, at)) for (account, _, available_at), part in zip(rows, parts, strict=True)
     ]
