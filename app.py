@@ -36,7 +36,7 @@ from kernel.pages import home
 from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
-from kernel.web import NavItem, configure_templates
+from kernel.web import NavItem, configure_templates, strict_json_body
 from shop.controllers import SHOP_CONTROLLERS
 from shop.jobs import shop_jobs
 from shop.pages import SHOP_PAGES
@@ -119,6 +119,7 @@ def create_app(
             csrf_middleware(settings),
             DefineMiddleware(TokenAuthenticationMiddleware, exclude=["^/static/", "^/media/", "^/healthz", "^/readyz"]),
         ],
+        before_request=strict_json_body,
         before_send=[security_headers_hook(hsts=settings.public_url.startswith("https://"))],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
