@@ -35,6 +35,7 @@ class _Line:
     quantity: int
     commission_bps: int
     creator_id: UUID | None
+    source: dict[str, str] | None
 
 
 class Checkout:
@@ -96,7 +97,6 @@ class Checkout:
         ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
         products = {p.id: p for p in await self.session.scalars(select(Product).where(Product.id.in_(ids)))}
         rates = dict((await self.session.execute(select(Category.slug, Category.commission_bps))).all())
-        source = cart.source.as_dict() if cart.source else None
         lines = []
         for index, (item, product_id) in enumerate(zip(cart.items, ids, strict=True)):
             if item.deal_id is not None:
@@ -116,8 +116,10 @@ class Checkout:
                 raise RuleBroken(
                     "unsupported_currency", f"Product {product.id} is not priced in {self.settings.currency}."
                 )
+            found_at = item.source or cart.source
+            source = found_at.as_dict() if found_at else None
             creator = await self.attribution.creator_for(self.session, buyer_id, source)
-            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator))
+            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator, source))
         return lines
 
     async def _write_orders(
@@ -127,7 +129,6 @@ class Checkout:
         by_seller: dict[UUID, list[_Line]] = defaultdict(list)
         for line in lines:
             by_seller[line.product.seller_id].append(line)
-        source = cart.source.as_dict() if cart.source else None
         orders = []
         for seller_id, seller_lines in by_seller.items():
             total = sum(line.product.price_minor * line.quantity for line in seller_lines)
@@ -156,7 +157,7 @@ class Checkout:
                     commission_bps=line.commission_bps,
                     creator_id=line.creator_id,
                     affiliate_rate_bps=line.product.affiliate_rate_bps if line.creator_id else 0,
-                    source=source,
+                    source=line.source,
                 )
                 for line in seller_lines
             )
@@ -181,7 +182,7 @@ class Checkout:
                             li.product.title,
                             li.quantity,
                             str(li.creator_id) if li.creator_id else None,
-                            source,
+                            li.source,
                         )
                         for li in seller_lines
                     ],

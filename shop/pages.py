@@ -194,22 +194,13 @@ def _currency(state: State) -> str:
 ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 
 
-def checkout_source(lines: list[CartLine]) -> dict[str, Any] | None:
-    """Where the basket came from. A checkout carries one source for all its lines (CheckoutIn.source), so when
-    lines were added from different places the most recently added line's source is used."""
-    sources = [line.source for line in lines if line.source]
-    return sources[-1] if sources else None
-
-
 def _checkout_context(
     lines: list[CartLine], currency: str, key: str, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, Any]:
-    source = checkout_source(lines)
     return {
         "lines": lines,
         "total": _total(lines, currency),
         "key": key,
-        "source_json": msgspec.json.encode(source).decode() if source else "",
         "values": values,
         "errors": errors,
         "cards": CARDS,
@@ -257,10 +248,15 @@ class CheckoutPages(Controller):
         key = form.get("idempotency_key", "")
         values = {name: form.get(name, "").strip() for name in (*ADDRESS_FIELDS, "card")}
         try:
+            sources = form.getall("source", [])  # one per line, "" where the line has none
             items = [
-                {"product_id": product_id, "quantity": whole_number(quantity, "quantity")}
-                for product_id, quantity in zip(
-                    form.getall("product_id", []), form.getall("quantity", []), strict=False
+                {
+                    "product_id": product_id,
+                    "quantity": whole_number(quantity, "quantity"),
+                    "source": _source(sources[index] if index < len(sources) else ""),
+                }
+                for index, (product_id, quantity) in enumerate(
+                    zip(form.getall("product_id", []), form.getall("quantity", []), strict=False)
                 )
             ]
             data = convert(
@@ -268,7 +264,6 @@ class CheckoutPages(Controller):
                     "items": items,
                     "shipping_address": {name: values[name] for name in ADDRESS_FIELDS},
                     "payment": {"method": "sandbox", "token": values["card"]},
-                    "source": _source(form.get("source", "")),
                 },
                 CheckoutIn,
             )

@@ -100,12 +100,6 @@ class PaymentIn(Struct, forbid_unknown_fields=True):
     token: Annotated[str, Meta(min_length=1, max_length=100)]
 
 
-class CheckoutItemIn(Struct, forbid_unknown_fields=True):
-    product_id: Id
-    quantity: Quantity
-    deal_id: Id | None = None
-
-
 class SourceIn(Struct, forbid_unknown_fields=True):
     """Where the buyer came from; exactly one field is set."""
 
@@ -115,6 +109,13 @@ class SourceIn(Struct, forbid_unknown_fields=True):
 
     def as_dict(self) -> dict[str, str]:
         return {k: v for k, v in (("room_id", self.room_id), ("post_id", self.post_id), ("ref", self.ref)) if v}
+
+
+class CheckoutItemIn(Struct, forbid_unknown_fields=True):
+    product_id: Id
+    quantity: Quantity
+    deal_id: Id | None = None
+    source: SourceIn | None = None  # where this line was found; the checkout's ``source`` covers lines without one
 
 
 class CheckoutIn(Struct, forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ from datetime import timedelta
 from httpx import AsyncClient
 
 from kernel.clock import FixedClock
-from tests.factories import bearer, signed_in
+from tests.factories import bearer, login, signed_in
 from tests.shop.helpers import checkout, make_admin, seller_with_product, trial_balance_total, usd
 
 
@@ -56,3 +56,44 @@ async def test_checkout_ship_confirm_release_and_pay_out(client: AsyncClient, ap
     balances = (await client.get("/api/shop/balances", headers=bearer(seller))).json()
     assert balances == {**balances, "available": usd(0), "paid_out": usd(4600), "pending": usd(0)}
     assert await trial_balance_total(client, admin) == 0
+
+
+async def test_each_line_is_credited_to_the_creator_whose_room_it_came_from(make_settings, clock: FixedClock) -> None:
+    from uuid import UUID
+
+    from app import create_app
+    from shop import ShopRuntime
+    from tests.clients import asgi_client
+
+    runtime = ShopRuntime()
+    hosts: dict[str, UUID] = {}
+
+    async def room_host(session, room_id: str) -> UUID | None:  # type: ignore[no-untyped-def]
+        return hosts.get(room_id)
+
+    runtime.attribution.register("room_id", room_host)
+    async with asgi_client(create_app(make_settings(), clock=clock, shop_runtime=runtime)) as client:
+        ava, _ = await signed_in(client, ["influencer"])
+        marco, _ = await signed_in(client, ["influencer"])
+        hosts.update({"room-ava": UUID(ava["id"]), "room-marco": UUID(marco["id"])})
+        _, shirt = await seller_with_product(client, price=1000, affiliate_bps=1000)
+        _, tote = await seller_with_product(client, price=2000, affiliate_bps=500)
+        _, buyer = await signed_in(client)
+        paid = await checkout(
+            client,
+            buyer,
+            [
+                {"product_id": shirt, "quantity": 1, "source": {"room_id": "room-ava"}},
+                {"product_id": tote, "quantity": 1},
+            ],
+            source={"room_id": "room-marco"},
+        )
+        assert paid.status_code == 201, paid.text
+        lines = {line["product_id"]: line for order in paid.json()["orders"] for line in order["items"]}
+        assert lines[shirt]["creator_id"] == ava["id"] and lines[shirt]["affiliate_rate_bps"] == 1000
+        assert lines[shirt]["source"] == {"room_id": "room-ava"}
+        assert lines[tote]["creator_id"] == marco["id"] and lines[tote]["affiliate_rate_bps"] == 500
+        # A creator buying through their own room earns nothing.
+        own = await login(client, ava["email"])
+        self_paid = await checkout(client, own, [{"product_id": shirt, "quantity": 1}], source={"room_id": "room-ava"})
+        assert self_paid.json()["orders"][0]["items"][0]["creator_id"] is None
