@@ -112,3 +112,8 @@ async def test_navigation_depends_on_being_signed_in(client: AsyncClient) -> Non
     await client.post("/signup", data=form, headers=HTML)
     signed_in = await client.get("/", headers=HTML)
     assert 'href="/account"' in signed_in.text and 'href="/signin"' not in signed_in.text
+
+
+async def test_sign_up_form_asks_the_browser_for_ten_characters(client: AsyncClient) -> None:
+    page = await client.get("/signup", headers=HTML)
+    assert 'name="password" type="password"' in page.text and 'minlength="10"' in page.text
