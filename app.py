@@ -117,7 +117,11 @@ def create_app(
         middleware=[
             RequestIdMiddleware,
             csrf_middleware(settings),
-            DefineMiddleware(TokenAuthenticationMiddleware, exclude=["^/static/", "^/media/", "^/healthz", "^/readyz"]),
+            DefineMiddleware(
+                TokenAuthenticationMiddleware,
+                exclude=["^/static/", "^/media/", "^/healthz", "^/readyz"],
+                exclude_http_methods=[],  # guards also run on OPTIONS and HEAD, so they need to know the user
+            ),
         ],
         before_request=strict_json_body,
         before_send=[security_headers_hook(hsts=settings.public_url.startswith("https://"))],

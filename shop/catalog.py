@@ -158,11 +158,11 @@ class CatalogService:
             "price_desc": (Product.price_minor, True),
         }[sort]
         if cursor:
-            last_key, last_id = decode_cursor(cursor)
-            if key is Product.created_at:
-                last_key = datetime.fromisoformat(last_key)
+            last_key, last_id = decode_cursor(
+                cursor, datetime.fromisoformat if key is Product.created_at else int, UUID
+            )
             after = (key < last_key) if descending else (key > last_key)
-            tie = Product.id < UUID(last_id) if descending else Product.id > UUID(last_id)
+            tie = Product.id < last_id if descending else Product.id > last_id
             query = query.where(or_(after, and_(key == last_key, tie)))
         order = (key.desc(), Product.id.desc()) if descending else (key.asc(), Product.id.asc())
         rows = [ProductView(*row) for row in await self.session.execute(query.order_by(*order).limit(limit + 1))]

@@ -90,7 +90,7 @@ class CatalogController(Controller):
         category: FromQuery[str | None] = None,
         seller_id: FromQuery[UUID | None] = None,
         sort: FromQuery[ProductSort] = "newest",
-        limit: FromQuery[Limit] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> ProductPage:
         """Search the catalog; ``sort`` is newest, price_asc or price_desc; pages follow ``next_cursor``."""
@@ -237,7 +237,7 @@ class OrderController(Controller):
         current_user: NamedDependency[CurrentUser],
         as_: Annotated[Literal["buyer", "seller"], QueryParameter(name="as")] = "buyer",
         status: FromQuery[str | None] = None,
-        limit: FromQuery[Limit] = DEFAULT_LIMIT,
+        limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> OrderPage:
         """Your purchases, or with ``as=seller`` your sales; newest first."""

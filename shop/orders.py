@@ -100,8 +100,8 @@ class OrderService:
         if status:
             query = query.where(Order.status == status)
         if cursor:
-            (last_id,) = decode_cursor(cursor)
-            query = query.where(Order.id < UUID(last_id))
+            (last_id,) = decode_cursor(cursor, UUID)
+            query = query.where(Order.id < last_id)
         orders = list(await self.session.scalars(query.order_by(Order.id.desc()).limit(limit + 1)))
         more = len(orders) > limit
         orders = orders[:limit]
