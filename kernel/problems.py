@@ -17,6 +17,7 @@ from litestar.response import Template
 from msgspec import Struct
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout  # every pooled connection busy for pool_timeout
 
 from kernel.errors import DomainError, Unavailable
 
@@ -117,8 +118,8 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 
 def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    """Lock contention and lost connections are retryable, so they answer 503 rather than 500."""
-    log.warning("db.unavailable", extra={"error": str(exc).splitlines()[0][:200]})
+    """Lock contention, an exhausted pool and lost connections are retryable, so they answer 503 rather than 500."""
+    log.warning("db.unavailable", extra={"error": (str(exc).splitlines() or [type(exc).__name__])[0][:200]})
     return problem_response(
         request,
         503,
@@ -129,7 +130,7 @@ def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, DBAPIError | OSError) and _is_connection_failure(exc):
+    if isinstance(exc, PoolTimeout) or (isinstance(exc, DBAPIError | OSError) and _is_connection_failure(exc)):
         return on_database_error(request, exc)
     if isinstance(exc, RedisError):
         log.warning("redis.unavailable", extra={"error": str(exc)[:200]})

@@ -44,3 +44,23 @@ async def test_unreachable_database_gets_503_with_retry_after(make_settings: Cal
         assert response.status_code == 503
         assert response.headers["retry-after"] == "1"
         assert response.json()["type"] == "/problems/database_unavailable"
+
+
+async def test_an_exhausted_connection_pool_answers_503_not_500(client: AsyncClient, app, monkeypatch) -> None:
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    async def no_connection(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise PoolTimeout("QueuePool limit of size 10 overflow 10 reached")
+
+    monkeypatch.setattr("kernel.auth.service.AccountService.login", no_connection)
+    response = await client.post("/api/auth/login", json={"email": "a@example.test", "password": "x" * 12})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+
+
+async def test_a_timeout_without_a_message_still_answers_503(client: AsyncClient, monkeypatch) -> None:
+    async def silent_timeout(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise TimeoutError
+
+    monkeypatch.setattr("kernel.auth.service.AccountService.login", silent_timeout)
+    response = await client.post("/api/auth/login", json={"email": "a@example.test", "password": "x" * 12})
+    assert response.status_code == 503
