@@ -54,7 +54,7 @@ async def test_due_rows_are_claimed_by_one_worker_only(client, app, clock: Fixed
     user = await signup(client)
     for _ in range(6):
         await login(client, user["email"])
-    now = clock.now() + timedelta(days=30)  # every token is past its expiry: "due"
+    now = clock.now() + timedelta(days=100)  # past the tests' 90-day session TTL: every token is "due"
     query = select(AuthToken.id)
     db: Database = app.state.db
     async with db.transaction() as first, db.transaction() as second:
