@@ -6,6 +6,7 @@ LIVECOMMERCE_TEST_REDIS_URL so the same tests run against PostgreSQL and Redis.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -44,9 +45,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def migrated_pg() -> str | None:
+    """The PostgreSQL test database exactly as the migrations leave it, whatever an earlier run left there."""
     if PG_URL:
+        asyncio.run(_empty_schema(PG_URL))
         upgrade(PG_URL)
     return PG_URL
+
+
+async def _empty_schema(url: str) -> None:
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
 
 
 @pytest.fixture(scope="session")
