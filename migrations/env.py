@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import kernel.auth.models  # noqa: F401  (each models import registers its tables on the shared metadata)
 import shop.models  # noqa: F401
 from kernel.db import metadata
+from kernel.migrate import compare_type
 from kernel.settings import load_settings
 
 config = context.config
@@ -25,7 +26,7 @@ def _configure(connection=None, url=None) -> None:  # type: ignore[no-untyped-de
         url=url,
         target_metadata=metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
+        compare_type=compare_type,
     )
 
 

@@ -276,42 +276,6 @@ def upgrade() -> None:
         batch_op.create_index("ix_shop_posting_account_available", ["account", "available_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_shop_posting_entry_id"), ["entry_id"], unique=False)
 
-    with op.batch_alter_table("auth_role", schema=None) as batch_op:
-        batch_op.alter_column(
-            "id",
-            existing_type=sa.NUMERIC(precision=16),
-            type_=advanced_alchemy.types.guid.GUID(length=16),
-            existing_nullable=False,
-        )
-        batch_op.alter_column(
-            "user_id",
-            existing_type=sa.NUMERIC(precision=16),
-            type_=advanced_alchemy.types.guid.GUID(length=16),
-            existing_nullable=False,
-        )
-
-    with op.batch_alter_table("auth_token", schema=None) as batch_op:
-        batch_op.alter_column(
-            "id",
-            existing_type=sa.NUMERIC(precision=16),
-            type_=advanced_alchemy.types.guid.GUID(length=16),
-            existing_nullable=False,
-        )
-        batch_op.alter_column(
-            "user_id",
-            existing_type=sa.NUMERIC(precision=16),
-            type_=advanced_alchemy.types.guid.GUID(length=16),
-            existing_nullable=False,
-        )
-
-    with op.batch_alter_table("auth_user", schema=None) as batch_op:
-        batch_op.alter_column(
-            "id",
-            existing_type=sa.NUMERIC(precision=16),
-            type_=advanced_alchemy.types.guid.GUID(length=16),
-            existing_nullable=False,
-        )
-
     categories = sa.table(
         "shop_category",
         sa.column("id", advanced_alchemy.types.guid.GUID(length=16)),
@@ -326,42 +290,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("auth_user", schema=None) as batch_op:
-        batch_op.alter_column(
-            "id",
-            existing_type=advanced_alchemy.types.guid.GUID(length=16),
-            type_=sa.NUMERIC(precision=16),
-            existing_nullable=False,
-        )
-
-    with op.batch_alter_table("auth_token", schema=None) as batch_op:
-        batch_op.alter_column(
-            "user_id",
-            existing_type=advanced_alchemy.types.guid.GUID(length=16),
-            type_=sa.NUMERIC(precision=16),
-            existing_nullable=False,
-        )
-        batch_op.alter_column(
-            "id",
-            existing_type=advanced_alchemy.types.guid.GUID(length=16),
-            type_=sa.NUMERIC(precision=16),
-            existing_nullable=False,
-        )
-
-    with op.batch_alter_table("auth_role", schema=None) as batch_op:
-        batch_op.alter_column(
-            "user_id",
-            existing_type=advanced_alchemy.types.guid.GUID(length=16),
-            type_=sa.NUMERIC(precision=16),
-            existing_nullable=False,
-        )
-        batch_op.alter_column(
-            "id",
-            existing_type=advanced_alchemy.types.guid.GUID(length=16),
-            type_=sa.NUMERIC(precision=16),
-            existing_nullable=False,
-        )
-
     with op.batch_alter_table("shop_posting", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shop_posting_entry_id"))
         batch_op.drop_index("ix_shop_posting_account_available")
