@@ -1,0 +1,648 @@
+"""HTTP baseline: requests per second, latency and CPU for /healthz and /api/me on each deployment stack.
+
+For every stack the script runs what an operator runs (``livecommerce db upgrade``, ``demo load``, ``serve``) on a
+free port on 127.0.0.1, signs in as the demo buyer, then drives a closed loop (a fixed number of connections, each
+sending its next request as soon as the previous answer arrives) for a fixed time against each endpoint:
+
+* ``embedded``: a SQLite file in a temporary folder, no Redis, 1 worker.
+* ``scaled``: PostgreSQL (database ``livecommerce_bench``, made fresh and dropped afterwards), Redis db 11, 2 workers.
+  Skipped, with a line saying why, when PostgreSQL or Redis does not answer.
+
+The load comes from ``wrk`` when it is installed, else from an asyncio keep-alive client on raw sockets in this
+process (it spends more CPU per request than wrk on the same cores, so its figures run lower; the output says which
+client ran). Server CPU is the CPU time of the server's whole process tree (read from ``/proc/<pid>/stat``) divided
+by wall time, so 1.0 is one core busy; PostgreSQL and Redis are not in that tree, which is why the host's busy cores
+are printed too. Before each run the script waits (up to ``--quiet-wait`` seconds) for an idle host and prints how
+busy it was ("busy before"), because a shared machine's other work lowers the figures; a warning follows the table
+when it was not idle.
+
+The exit status is 1 when any request failed.
+
+Run: ``.venv/bin/python bench/http_baseline.py --seconds 10 --concurrency 32``. Only 127.0.0.1 is contacted,
+and only the processes this script starts are stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuv"  # noqa: S105 - a throwaway local server's key
+DEMO_EMAIL = "buyer@demo.livecommerce.test"
+DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - the published demo password
+BENCH_DATABASE = "livecommerce_bench"
+PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+REDIS_URL = "redis://127.0.0.1:6379/11"
+STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0
+REQUEST_TIMEOUT_S = 5.0
+NOISY_HOST_CORES = 0.25
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+ENDPOINTS = ("/healthz", "/api/me")
+# Never send 127.0.0.1 through a proxy configured in the environment.
+_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+WRK_REPORT_LUA = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH requests=%.0f duration_us=%.0f p50_us=%.0f p99_us=%.0f"
+    .. " connect=%.0f read=%.0f write=%.0f status=%.0f timeout=%.0f\\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect, e.read, e.write, e.status, e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    workers: int
+    database_url: str | None = None
+    redis_url: str | None = None
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    client_cpu_s: float
+    error_kinds: str = ""  # e.g. "status 3, timeout 1": non-2xx/3xx answers and socket errors by kind
+
+
+@dataclass(frozen=True)
+class Row:
+    stack: str
+    endpoint: str
+    load: LoadResult
+    server_cpu_s: float
+    host_busy_cores: float
+    process_cores: tuple[float, ...]  # per server process, busiest first (shows how workers share the load)
+    background_cores: float  # host busy in the second before the run, with the server idle: other people's work
+
+    def cells(self) -> list[str]:
+        rps = self.load.requests / self.load.seconds
+        per_request_ms = 1000 * self.server_cpu_s / max(self.load.requests, 1)
+        return [
+            self.stack,
+            f"`GET {self.endpoint}`",
+            f"{rps:,.0f}",
+            f"{self.load.p50_ms:.2f}",
+            f"{self.load.p99_ms:.2f}",
+            str(self.load.errors),
+            f"{self.server_cpu_s / self.load.seconds:.2f}",
+            f"{per_request_ms:.3f}",
+            f"{self.load.client_cpu_s / self.load.seconds:.2f}",
+            f"{self.host_busy_cores:.2f}",
+            f"{self.background_cores:.2f}",
+        ]
+
+
+HEADERS = [
+    "stack",
+    "endpoint",
+    "req/s",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "server CPU (cores)",
+    "server CPU ms/req",
+    "client CPU (cores)",
+    "host busy (cores)",
+    "busy before (cores)",
+]
+
+
+# --- processes and CPU, read from /proc ---------------------------------------------------------------------
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/<pid>/stat after the command name (index 0 is field 3, the state), or None if gone."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def process_tree(root: int) -> dict[int, str]:
+    """``root`` and all its descendants, each pid with its start time (to tell a reused pid apart)."""
+    children: dict[int, list[int]] = {}
+    start_times: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))):
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+            start_times[int(entry.name)] = fields[19]
+    tree, todo = {}, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in start_times:
+            tree[pid] = start_times[pid]
+            todo.extend(children.get(pid, []))
+    return tree
+
+
+def tree_cpu_seconds(root: int) -> dict[int, float]:
+    """User + system CPU seconds used so far by ``root`` and by each of its live descendants, by pid."""
+    used = {}
+    for pid in process_tree(root):
+        if fields := _proc_stat(pid):
+            used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return used
+
+
+def host_jiffies() -> tuple[int, int]:
+    """(busy, total) jiffies over all CPUs since boot, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def _busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[0] - before[0]) / max(after[1] - before[1], 1) * (os.cpu_count() or 1)
+
+
+def host_busy_cores(seconds: float) -> float:
+    """Busy cores on the whole host over the next ``seconds``."""
+    before = host_jiffies()
+    time.sleep(seconds)
+    return _busy_cores(before, host_jiffies())
+
+
+def wait_for_quiet_host(limit_s: float) -> float:
+    """On a shared machine, wait up to ``limit_s`` for a second in which the host is nearly idle; return its load."""
+    deadline = time.monotonic() + limit_s
+    busy = host_busy_cores(1.0)
+    while busy > NOISY_HOST_CORES and time.monotonic() < deadline:
+        busy = host_busy_cores(1.0)
+    return busy
+
+
+def children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def self_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --- the server under test ----------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def livecommerce_command() -> str:
+    beside = Path(sys.executable).with_name("livecommerce")
+    found = str(beside) if beside.exists() else shutil.which("livecommerce")
+    if found is None:
+        raise SystemExit("The livecommerce command is not installed; run `pip install -e '.[dev]'` first.")
+    return found
+
+
+def server_environment(stack: Stack, data_dir: Path, base_url: str) -> dict[str, str]:
+    # The caller's own database and Redis settings must not leak into the server under test.
+    inherited = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("LIVECOMMERCE_") and k not in {"DATABASE_URL", "REDIS_URL"}
+    }
+    env = {
+        **inherited,
+        "LIVECOMMERCE_DATA_DIR": str(data_dir),
+        "LIVECOMMERCE_SECRET_KEY": SECRET_KEY,
+        "LIVECOMMERCE_LOGIN_RATE": "100000/minute",
+        "LIVECOMMERCE_SIGNUP_RATE": "100000/minute",
+        "LIVECOMMERCE_PUBLIC_URL": base_url,
+        "LIVECOMMERCE_LOG_LEVEL": "WARNING",
+    }
+    if stack.database_url:
+        env["DATABASE_URL"] = stack.database_url
+    if stack.redis_url:
+        env["REDIS_URL"] = stack.redis_url
+    return env
+
+
+def http_json(method: str, url: str, body: dict[str, str] | None = None) -> tuple[int, dict]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})  # noqa: S310 - http://127.0.0.1 only
+    try:
+        with _LOCAL.open(request, timeout=REQUEST_TIMEOUT_S) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as exc:
+        return exc.code, {}
+
+
+@contextmanager
+def running_server(stack: Stack, data_dir: Path) -> Iterator[tuple[str, int]]:
+    """Migrate, load the demo accounts and serve; yield (base URL, server pid); stop only what was started."""
+    port = free_port()
+    base_url = f"http://{HOST}:{port}"
+    env = server_environment(stack, data_dir, base_url)
+    for args in (["db", "upgrade"], ["demo", "load"]):
+        done = subprocess.run(
+            [livecommerce_command(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"`livecommerce {' '.join(args)}` failed ({done.returncode}):\n{done.stderr}")
+    log_path = data_dir / "server.log"
+    command = [livecommerce_command(), "serve", "--host", HOST, "--port", str(port), "--workers", str(stack.workers)]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    tree: dict[int, str] = {}
+    try:
+        wait_until_healthy(process, base_url, log_path)
+        wait_until_settled(process.pid, stack.workers)
+        tree = process_tree(process.pid)
+        yield base_url, process.pid
+    finally:
+        tree.update(process_tree(process.pid))
+        stop_server(process, tree)
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"The server exited ({process.returncode}) before answering:\n{log_path.read_text()}")
+        try:
+            if http_json("GET", f"{base_url}/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"The server did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+def wait_until_settled(root: int, workers: int) -> None:
+    """Wait until every worker has started and the tree is idle, so no worker is still booting when load begins.
+
+    The first worker up answers /healthz; a worker still importing the app would otherwise miss the connections
+    that the load client opens all at once, and the run would measure one worker.
+    """
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    before = tree_cpu_seconds(root)
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        after = tree_cpu_seconds(root)
+        busy = sum(after.values()) - sum(before.get(pid, 0.0) for pid in after)
+        if len(after) >= workers + (workers > 1) and busy < 0.05:
+            return
+        before = after
+    raise RuntimeError(f"The server's {workers} worker(s) did not settle within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+def stop_server(process: subprocess.Popen[bytes], tree: dict[int, str]) -> None:
+    """SIGTERM the serve process (uvicorn stops its workers), then end any of its recorded children still left."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT_S)
+    for pid, started in tree.items():
+        fields = _proc_stat(pid)
+        if pid != process.pid and fields and fields[19] == started and fields[0] != "Z":
+            os.kill(pid, signal.SIGKILL)
+
+
+# --- load clients -------------------------------------------------------------------------------------------
+
+
+def run_wrk(url: str, token: str, seconds: float, concurrency: int, threads: int, script: Path) -> LoadResult:
+    command = ["wrk", "-t", str(min(threads, concurrency)), "-c", str(concurrency), "-d", f"{seconds:g}s"]
+    command += ["--timeout", f"{REQUEST_TIMEOUT_S:g}s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
+    cpu_before = children_cpu_seconds()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
+    client_cpu = children_cpu_seconds() - cpu_before
+    line = next((line for line in done.stdout.splitlines() if line.startswith("BENCH ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    fields = {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}
+    kinds = {key: int(fields[key]) for key in ("connect", "read", "write", "status", "timeout") if fields[key]}
+    return LoadResult(
+        requests=int(fields["requests"]),
+        seconds=fields["duration_us"] / 1e6,
+        p50_ms=fields["p50_us"] / 1000,
+        p99_ms=fields["p99_us"] / 1000,
+        errors=sum(kinds.values()),
+        error_kinds=", ".join(f"{key} {count}" for key, count in kinds.items()),
+        client_cpu_s=client_cpu,
+    )
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.status_errors = 0
+        self.socket_errors = 0
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """Read one HTTP/1.1 response; return (status, whether the server will close the connection)."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in head[1:] if h)}
+    if "content-length" in headers:
+        await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readuntil(b"\r\n")
+    return status, headers.get("connection", "").lower() == "close"
+
+
+async def _connection(port: int, request: bytes, deadline: float, tally: _Tally) -> None:
+    writer: asyncio.StreamWriter | None = None
+    reader: asyncio.StreamReader | None = None
+    while time.monotonic() < deadline:
+        try:
+            async with asyncio.timeout(REQUEST_TIMEOUT_S):
+                if writer is None:
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                assert reader is not None
+                started = time.perf_counter()
+                writer.write(request)
+                status, closing = await _read_response(reader)
+            tally.latencies.append(time.perf_counter() - started)
+            tally.status_errors += not 200 <= status < 400
+        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
+            tally.socket_errors += 1
+            closing = True
+        if closing and writer is not None:
+            writer.close()
+            writer = None
+    if writer is not None:
+        writer.close()
+
+
+def run_python_client(url: str, token: str, seconds: float, concurrency: int) -> LoadResult:
+    port = int(url.split(":")[2].split("/")[0])
+    path = "/" + url.split("/", 3)[3]
+    request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
+    tally = _Tally()
+
+    async def drive() -> None:
+        deadline = time.monotonic() + seconds
+        await asyncio.gather(*(_connection(port, request, deadline, tally) for _ in range(concurrency)))
+
+    cpu_before, wall_before = self_cpu_seconds(), time.perf_counter()
+    asyncio.run(drive())
+    wall = time.perf_counter() - wall_before
+    latencies = sorted(tally.latencies) or [0.0]
+
+    def percentile(p: float) -> float:
+        return 1000 * latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
+
+    return LoadResult(
+        requests=len(tally.latencies),
+        seconds=wall,
+        p50_ms=percentile(50),
+        p99_ms=percentile(99),
+        errors=tally.status_errors + tally.socket_errors,
+        error_kinds=f"status {tally.status_errors}, socket/timeout {tally.socket_errors}",
+        client_cpu_s=self_cpu_seconds() - cpu_before,
+    )
+
+
+# --- stacks -------------------------------------------------------------------------------------------------
+
+
+async def _services_answer(redis_url: str) -> str | None:
+    """None when PostgreSQL and Redis both answer, else why not."""
+    import asyncpg
+    from redis.asyncio import Redis
+
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+        await conn.close()
+    except Exception as exc:
+        return f"PostgreSQL at {PG_ADMIN_DSN} did not answer ({type(exc).__name__}: {exc})"
+    redis = Redis.from_url(redis_url, socket_connect_timeout=3, socket_timeout=3)
+    try:
+        await redis.ping()
+    except Exception as exc:
+        return f"Redis at {redis_url} did not answer ({type(exc).__name__}: {exc})"
+    finally:
+        await redis.aclose()
+    return None
+
+
+async def _recreate_database(create: bool) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"', timeout=30)
+        if create:
+            await conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"', timeout=30)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def stack_backing(stack_name: str, workers: int, keep_database: bool) -> Iterator[Stack | None]:
+    """The Stack to run, with its database prepared (and cleaned up afterwards); None with a printed reason."""
+    if stack_name == "embedded":
+        yield Stack("embedded", workers=1)
+        return
+    if reason := asyncio.run(_services_answer(REDIS_URL)):
+        print(f"Skipped the scaled stack: {reason}.")
+        yield None
+        return
+    asyncio.run(_recreate_database(create=True))
+    try:
+        yield Stack(
+            "scaled",
+            workers=workers,
+            database_url=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{BENCH_DATABASE}",
+            redis_url=REDIS_URL,
+        )
+    finally:
+        if not keep_database:
+            asyncio.run(_recreate_database(create=False))
+
+
+def measure(
+    stack: Stack, base_url: str, server_pid: int, endpoint: str, load: Callable[[str, float], LoadResult], args
+) -> Row:
+    """Read the background load, warm up, then one measured run with the server tree's and the host's CPU around it."""
+    background = wait_for_quiet_host(args.quiet_wait)
+    if args.warmup > 0:
+        load(base_url + endpoint, args.warmup)
+    cpu_before, host_before = tree_cpu_seconds(server_pid), host_jiffies()
+    result = load(base_url + endpoint, args.seconds)
+    cpu_after, host_after = tree_cpu_seconds(server_pid), host_jiffies()
+    used = sorted((cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True)
+    per_process = tuple(u / result.seconds for u in used if u / result.seconds >= 0.01)
+    host_busy = _busy_cores(host_before, host_after)
+    return Row(stack.name, endpoint, result, sum(used), host_busy, per_process, background)
+
+
+def run_stack(stack: Stack, args, make_load: Callable[[str], Callable[[str, float], LoadResult]]) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix=f"lc-bench-{stack.name}-") as tmp:
+        with running_server(stack, Path(tmp)) as (base_url, pid):
+            status, body = http_json(
+                "POST", f"{base_url}/api/auth/login", {"email": DEMO_EMAIL, "password": DEMO_PASSWORD}
+            )
+            if status != 200 or "token" not in body:
+                raise RuntimeError(f"Signing in as {DEMO_EMAIL} answered {status}")
+            load = make_load(body["token"])
+            rows = []
+            for endpoint in ENDPOINTS:
+                row = measure(stack, base_url, pid, endpoint, load, args)
+                rows.append(row)
+                split = " + ".join(f"{cores:.2f}" for cores in row.process_cores)
+                print(
+                    f"  {stack.name:<8} GET {endpoint:<9} {row.load.requests / row.load.seconds:>9,.0f} req/s"
+                    f"   server processes' CPU: {split} cores; host busy before: {row.background_cores:.2f} cores"
+                    + (f"; errors: {row.load.error_kinds}" if row.load.errors else "")
+                )
+            return rows
+
+
+# --- report -------------------------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def print_table(rows: list[Row]) -> None:
+    table = [HEADERS, *(row.cells() for row in rows)]
+    widths = [max(len(r[i]) for r in table) for i in range(len(HEADERS))]
+
+    def line(cells: list[str]) -> str:
+        return (
+            "| "
+            + " | ".join(
+                c.rjust(w) if i >= 2 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            )
+            + " |"
+        )
+
+    print(line(HEADERS))
+    print("|" + "|".join(("-" * (w + 1) + ":") if i >= 2 else "-" * (w + 2) for i, w in enumerate(widths)) + "|")
+    for cells in table[1:]:
+        print(line(cells))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured load per endpoint (default 10)")
+    parser.add_argument("--concurrency", type=int, default=32, help="open connections in the closed loop (default 32)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured load before each run (default 2)")
+    parser.add_argument(
+        "--quiet-wait", type=float, default=60.0, help="wait up to this long for an idle host before each run (60)"
+    )
+    parser.add_argument("--stacks", default="embedded,scaled", help="comma-separated: embedded, scaled")
+    parser.add_argument("--scaled-workers", type=int, default=2, help="uvicorn workers on the scaled stack (default 2)")
+    parser.add_argument(
+        "--client", choices=["auto", "wrk", "python"], default="auto", help="load client (default auto)"
+    )
+    parser.add_argument(
+        "--wrk-threads", type=int, default=1, help="wrk threads (default 1; leaves the cores to the server)"
+    )
+    parser.add_argument("--keep-database", action="store_true", help=f"leave {BENCH_DATABASE} in place afterwards")
+    args = parser.parse_args(argv)
+    stacks = [s.strip() for s in args.stacks.split(",") if s.strip()]
+    if unknown := set(stacks) - {"embedded", "scaled"}:
+        parser.error(f"unknown stack(s): {', '.join(sorted(unknown))}")
+    if args.seconds <= 0 or args.concurrency < 1 or args.warmup < 0:
+        parser.error("--seconds must be > 0, --concurrency >= 1 and --warmup >= 0")
+    args.stacks = stacks
+    return args
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # A SIGTERM to this script unwinds like Ctrl+C, so the servers it started are stopped on the way out.
+    signal.signal(signal.SIGTERM, _interrupt)
+    wrk = shutil.which("wrk")
+    use_wrk = args.client == "wrk" or (args.client == "auto" and wrk is not None)
+    if use_wrk and wrk is None:
+        raise SystemExit("--client wrk, but wrk is not installed (apt-get install -y wrk)")
+    if use_wrk:
+        version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False).stdout.split("\n")[0]
+        client = f"wrk ({' '.join(version.split()[:2])}, {min(args.wrk_threads, args.concurrency)} thread(s))"
+    else:
+        client = (
+            "python asyncio raw-socket keep-alive client (in-process; costs more CPU than wrk, so figures run lower)"
+        )
+
+    print(
+        f"Machine: {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "
+        f"Python {platform.python_version()}"
+    )
+    print(f"Method:  client {client}; closed loop, {args.concurrency} connections, {args.seconds:g} s measured after")
+    print(
+        f"         {args.warmup:g} s warm-up per endpoint (after waiting up to "
+        f"{args.quiet_wait:g} s for an idle host); workers: embedded 1, scaled {args.scaled_workers}"
+    )
+    print("         server CPU = CPU time of the serve process tree / wall time (PostgreSQL and Redis not included)")
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="lc-bench-") as tmp:
+        script = Path(tmp) / "report.lua"
+        script.write_text(WRK_REPORT_LUA)
+
+        def make_load(token: str) -> Callable[[str, float], LoadResult]:
+            if use_wrk:
+                return lambda url, secs: run_wrk(url, token, secs, args.concurrency, args.wrk_threads, script)
+            return lambda url, secs: run_python_client(url, token, secs, args.concurrency)
+
+        for name in args.stacks:
+            with stack_backing(name, args.scaled_workers, args.keep_database) as stack:
+                if stack is not None:
+                    rows.extend(run_stack(stack, args, make_load))
+    print()
+    print_table(rows)
+    if rows and (noisiest := max(row.background_cores for row in rows)) > NOISY_HOST_CORES:
+        print(
+            f"\nWarning: the host was already {noisiest:.2f} cores busy with other work before a run; "
+            "these figures understate an idle machine. Run again when it is quiet."
+        )
+    return 0 if all(row.load.errors == 0 for row in rows) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("Interrupted; the servers this script started have been stopped.", file=sys.stderr)
+        sys.exit(130)
