@@ -1,7 +1,12 @@
-"""Payouts: every positive available balance is paid once per run, however many runs start at the same time."""
+"""Payouts: every positive available balance is paid once per run, however many runs start at the same time.
+
+A party's balance is what its payables (seller and creator) hold together, as ``GET /api/shop/balances`` shows it:
+a claw-back that left one of them owing is kept back from what the other would pay out.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -40,13 +45,20 @@ async def run(session: AsyncSession, clock: Clock, gateway: PayoutGateway, curre
             Posting.currency == currency,
         )
         .group_by(Posting.account)
-        .having(matured < 0)
+        .having(matured != 0)
         .order_by(Posting.account)
     )
+    balances = [(account, account.split(":", 1)[1], -int(balance)) for account, balance in rows.all()]
+    owed: dict[str, int] = defaultdict(int)  # per party, net of what any of its accounts owes back
+    for _, party_id, balance in balances:
+        owed[party_id] += balance
     paid = []
-    for account, balance in rows.all():
-        amount = Money(-int(balance), currency)
-        party_id = account.split(":", 1)[1]
+    for account, party_id, balance in balances:
+        due = min(balance, owed[party_id])
+        if due <= 0:
+            continue
+        owed[party_id] -= due
+        amount = Money(due, currency)
         entry = await ledger.post(
             session, "payout", [Leg(account, amount), Leg(ledger.PAYOUTS, -amount)], now, memo=f"payout to {party_id}"
         )
