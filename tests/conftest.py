@@ -130,8 +130,12 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture
-def app(make_settings: Callable[..., Settings], clock: FixedClock) -> Litestar:
-    return create_app(make_settings(), clock=clock)
+async def app(make_settings: Callable[..., Settings], clock: FixedClock) -> AsyncIterator[Litestar]:
+    app = create_app(make_settings(), clock=clock)
+    yield app
+    # Tests that never start the app still opened connections; closing them here, in the loop that opened them,
+    # keeps aiosqlite's worker threads from calling into a closed loop later.
+    await app.state.db.dispose()
 
 
 @pytest.fixture
