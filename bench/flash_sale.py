@@ -43,19 +43,12 @@ import asyncio
 import hashlib
 import http.cookiejar
 import json
-import os
-import platform
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -64,11 +57,29 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from harness import (
+    CLK_TCK,
+    HOST,
+    NOISY_HOST_CORES,
+    PG_ADMIN_DSN,
+    busy_cores,
+    cores_split,
+    cpu_used,
+    free_port,
+    host_jiffies,
+    machine_line,
+    proc_stat,
+    recreate_database,
+    run_livecommerce,
+    server_database_url,
+    server_environment,
+    serving,
+    tree_cpu_seconds,
+    unwind_on_sigterm,
+    wait_for_quiet_host_async,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
 DATABASE = "livecommerce_flash"
-PG_ADMIN_DSN = f"postgresql://postgres@{HOST}:5432/postgres"
 PG_DSN = f"postgresql://postgres@{HOST}:5432/{DATABASE}"
 REDIS_URL = f"redis://{HOST}:6379/12"
 SECRET_KEY = "flash-sale-bench-key-0123456789-abcdefghijklmnop"  # noqa: S105 - a throwaway local server's key
@@ -79,16 +90,11 @@ API_SAMPLE = 20  # --accounts fast: buyers signed up through the API; the rest a
 SETUP_CONCURRENCY = 64  # sign-ups and sign-ins hash passwords (argon2): a bounded queue, not a burst
 SETUP_TIMEOUT_S = 60.0
 REQUEST_TIMEOUT_S = 30.0
-STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
-NOISY_HOST_CORES = 0.25
 CLIENTS = {
     "raw": "asyncio streams, HTTP/1.1, one kept-alive connection per buyer ({n})",
     "httpx": "httpx {httpx} AsyncClient, keep-alive, max_connections={n}",
 }
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SHIPPING = {"name": "B", "line1": "1 Main", "city": "X", "postal_code": "1", "country": "US"}
-_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an environment proxy
 
 
 # --- results ------------------------------------------------------------------------------------------------
@@ -147,48 +153,13 @@ def percentile_ms(values: list[float], p: float) -> float:
     return 1000 * ordered[max(0, min(len(ordered) - 1, -(-len(ordered) * p // 100) - 1))]
 
 
-# --- processes and CPU, read from /proc ---------------------------------------------------------------------
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (index 0 is the state), or None if the process is gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def process_tree(root: int) -> dict[int, str]:
-    """``root`` and its descendants, each pid with its start time (so a reused pid is never mistaken for ours)."""
-    children: dict[int, list[int]] = {}
-    started: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            started[int(entry.name)] = fields[19]
-    tree, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in started:
-            tree[pid] = started[pid]
-            todo.extend(children.get(pid, []))
-    return tree
-
-
-def tree_cpu_seconds(root: int) -> dict[int, float]:
-    """utime + stime so far of ``root`` and of each live descendant, by pid."""
-    used = {}
-    for pid in process_tree(root):
-        if fields := _proc_stat(pid):
-            used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return used
+# --- PostgreSQL's CPU, read from /proc ----------------------------------------------------------------------
 
 
 def postgres_cpu_seconds(postmaster: int | None) -> float | None:
     """CPU seconds of the PostgreSQL server so far: its live processes plus the backends that have exited
     (counted in the postmaster's cutime + cstime). None when its processes are not visible here."""
-    if postmaster is None or not (fields := _proc_stat(postmaster)):
+    if postmaster is None or not (fields := proc_stat(postmaster)):
         return None
     exited = (int(fields[13]) + int(fields[14])) / CLK_TCK
     return exited + sum(tree_cpu_seconds(postmaster).values())
@@ -196,40 +167,8 @@ def postgres_cpu_seconds(postmaster: int | None) -> float | None:
 
 async def find_postmaster(conn: asyncpg.Connection) -> int | None:
     """The postmaster's pid: the parent of this connection's backend, if that process is visible here."""
-    fields = _proc_stat(await conn.fetchval("SELECT pg_backend_pid()"))
+    fields = proc_stat(await conn.fetchval("SELECT pg_backend_pid()"))
     return int(fields[1]) if fields else None
-
-
-def host_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies of all CPUs since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
-
-
-def busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
-    return (after[0] - before[0]) / max(after[1] - before[1], 1) * (os.cpu_count() or 1)
-
-
-async def background_load(quiet_wait: float) -> float:
-    """Busy cores on the host in a one-second sample while this benchmark is idle: somebody else's work.
-
-    Samples again for up to ``quiet_wait`` seconds until one is quiet; returns the last sample.
-    """
-    deadline = time.monotonic() + quiet_wait
-    while True:
-        before = host_jiffies()
-        await asyncio.sleep(1.0)
-        busy = busy_cores(before, host_jiffies())
-        if busy < NOISY_HOST_CORES or time.monotonic() >= deadline:
-            return busy
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 # --- the database -------------------------------------------------------------------------------------------
@@ -258,17 +197,6 @@ async def redis_answers() -> bool:
             return answer.startswith(b"+PONG")
     except (OSError, TimeoutError):
         return False
-
-
-async def recreate_database(create: bool) -> None:
-    """Drop ``livecommerce_flash`` (ours alone) and, if asked, create it empty."""
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)', timeout=30)
-        if create:
-            await conn.execute(f'CREATE DATABASE "{DATABASE}"', timeout=30)
-    finally:
-        await conn.close()
 
 
 async def check_sale(conn: asyncpg.Connection, burst: Burst, product_id: uuid.UUID, units: int) -> None:
@@ -309,81 +237,7 @@ async def check_sale(conn: asyncpg.Connection, burst: Burst, product_id: uuid.UU
         burst.problems.append(f"unexpected answers to replays: {bad_replays}")
 
 
-# --- the server under test ----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def server_environment(data_dir: Path, base_url: str, pool_size: int) -> dict[str, str]:
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("LIVECOMMERCE_") and k not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    return {
-        **inherited,
-        "DATABASE_URL": f"postgresql+asyncpg://postgres@{HOST}:5432/{DATABASE}",
-        "REDIS_URL": REDIS_URL,
-        "LIVECOMMERCE_DATA_DIR": str(data_dir),
-        "LIVECOMMERCE_SECRET_KEY": SECRET_KEY,
-        "LIVECOMMERCE_LOGIN_RATE": "1000000/minute",
-        "LIVECOMMERCE_SIGNUP_RATE": "1000000/minute",
-        "LIVECOMMERCE_LOG_LEVEL": "WARNING",
-        "LIVECOMMERCE_PUBLIC_URL": base_url,
-        "LIVECOMMERCE_DB_POOL_SIZE": str(pool_size),
-    }
-
-
-def livecommerce(*args: str, env: dict[str, str]) -> None:
-    command = [str(ROOT / ".venv" / "bin" / "livecommerce"), *args]
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"`livecommerce {' '.join(args)}` failed ({done.returncode}):\n{done.stderr}")
-
-
-def wait_until_ready(process: subprocess.Popen[bytes], base_url: str, workers: int, log_path: Path) -> None:
-    """Until /healthz answers and every worker has booted and gone idle (a booting worker would miss connections)."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited ({process.returncode}):\n{log_path.read_text()}")
-        try:
-            with _LOCAL.open(f"{base_url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (OSError, urllib.error.URLError):
-            pass
-        time.sleep(0.2)
-    else:
-        raise RuntimeError(f"The server did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s")
-    before = tree_cpu_seconds(process.pid)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        after = tree_cpu_seconds(process.pid)
-        busy = sum(after.values()) - sum(before.get(pid, 0.0) for pid in after)
-        if len(after) >= workers + (workers > 1) and busy < 0.05:
-            return
-        before = after
-    raise RuntimeError(f"The server's {workers} worker(s) did not settle within {STARTUP_TIMEOUT_S:.0f} s")
-
-
-def stop_server(process: subprocess.Popen[bytes], tree: dict[int, str]) -> None:
-    """SIGTERM the serve process (uvicorn stops its workers); SIGKILL only our recorded children still alive."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_S)
-    for pid, started in tree.items():
-        fields = _proc_stat(pid)
-        if pid != process.pid and fields and fields[19] == started and fields[0] != "Z":
-            os.kill(pid, signal.SIGKILL)
+# --- the server's log ---------------------------------------------------------------------------------------
 
 
 def server_log_errors(log_path: Path) -> tuple[Counter[tuple[str, str]], dict[tuple[str, str], str]]:
@@ -647,7 +501,7 @@ async def http_burst(
     wall = time.perf_counter() - began
     cpu_after, client_after, host_after = tree_cpu_seconds(server_pid), time.process_time(), host_jiffies()
     pg_after = postgres_cpu_seconds(postmaster)
-    used = sorted((cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True)
+    used = cpu_used(cpu_before, cpu_after)
     replayed = Counter(await asyncio.gather(*(replay(client, url, payload, h) for h in unanswered)))
     return Burst(
         replayed=replayed,
@@ -659,7 +513,7 @@ async def http_burst(
         client_cpu_s=client_after - client_before,
         server_cpu_s=sum(used),
         postgres_cpu_s=pg_after - pg_before if pg_after is not None and pg_before is not None else None,
-        server_split=tuple(u / wall for u in used if u / wall >= 0.01),
+        server_split=cores_split(used, wall),
         host_busy_cores=busy_cores(host_before, host_after),
     )
 
@@ -686,7 +540,8 @@ async def http_phase(
             )
             for run in range(1, args.runs + 1):
                 product_id = await list_product(client, base_url, seller, args.units, f"Flash item {run}")
-                background = await background_load(args.quiet_wait)  # also lets the listing's after-commit work pass
+                # Waiting for a quiet host also lets the listing's after-commit work pass.
+                background = await wait_for_quiet_host_async(args.quiet_wait)
                 burst = await http_burst(client, base_url, buyers, product_id, server_pid, args.client, args.postmaster)
                 burst.background_cores = background
                 await check_sale(conn, burst, product_id, args.units)
@@ -839,7 +694,7 @@ async def ceiling_phase(seller: Buyer, buyers: list[Buyer], args: argparse.Names
                     args.units,
                     now,
                 )
-                background = await background_load(args.quiet_wait)
+                background = await wait_for_quiet_host_async(args.quiet_wait)
                 burst = await direct_burst(pool, buyers, item, args.postmaster)
                 burst.background_cores = background
                 await check_sale(conn, burst, item.product_id, args.units)
@@ -986,13 +841,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # unwind like Ctrl+C, so the server and the database are cleaned up
+    unwind_on_sigterm()  # so the server and the database are cleaned up
     probe = asyncio.run(postgres_probe())
     if probe is None:
         print(f"PostgreSQL at {HOST}:5432 (user postgres) does not answer; the flash-sale benchmark needs it.")
@@ -1002,10 +853,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Redis at {HOST}:6379 does not answer; the flash-sale benchmark needs it.")
         return 2
     pool_total = args.workers * 2 * args.pool_size
-    print(
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
+    print(machine_line())
     print(f"         {version}")
     print(
         f"Method:  {args.buyers} buyers race for {args.units} units, {args.runs} run(s) per path; server: "
@@ -1025,26 +873,24 @@ def main(argv: list[str] | None = None) -> int:
         " PostgreSQL processes (every database's)"
     )
 
-    asyncio.run(recreate_database(create=True))
+    asyncio.run(recreate_database(DATABASE, create=True, force=True))
     try:
         with tempfile.TemporaryDirectory(prefix="lc-flash-") as tmp:
             port = free_port()
             base_url = f"http://{HOST}:{port}"
-            env = server_environment(Path(tmp), base_url, args.pool_size)
-            livecommerce("db", "upgrade", env=env)
+            env = server_environment(
+                Path(tmp),
+                base_url,
+                secret_key=SECRET_KEY,
+                auth_rate="1000000/minute",
+                database_url=server_database_url(DATABASE),
+                redis_url=REDIS_URL,
+                extra={"LIVECOMMERCE_DB_POOL_SIZE": str(args.pool_size)},
+            )
+            run_livecommerce("db", "upgrade", env=env)
             log_path = Path(tmp) / "server.log"
-            command = [str(ROOT / ".venv" / "bin" / "livecommerce"), "serve", "--host", HOST, "--port", str(port)]
-            command += ["--workers", str(args.workers)]
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            tree: dict[int, str] = {}
-            try:
-                wait_until_ready(process, base_url, args.workers, log_path)
-                tree = process_tree(process.pid)
-                seller, buyers, http_bursts = asyncio.run(http_phase(base_url, process.pid, args))
-            finally:
-                tree.update(process_tree(process.pid))
-                stop_server(process, tree)
+            with serving(port, args.workers, env, log_path) as server_pid:
+                seller, buyers, http_bursts = asyncio.run(http_phase(base_url, server_pid, args))
             server_errors, tracebacks = server_log_errors(log_path)
             for (path, error), count in server_errors.most_common(5):
                 print(f"The server logged {count} unhandled error(s) on {path}: {error}")
@@ -1054,7 +900,7 @@ def main(argv: list[str] | None = None) -> int:
         direct_bursts = asyncio.run(ceiling_phase(seller, buyers, args))
     finally:
         if not args.keep_database:
-            asyncio.run(recreate_database(create=False))
+            asyncio.run(recreate_database(DATABASE, create=False, force=True))
 
     print()
     rows = []

@@ -27,12 +27,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import resource
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,22 +40,34 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+from harness import (
+    HOST,
+    LOCAL_OPENER,
+    NOISY_HOST_CORES,
+    PG_ADMIN_DSN,
+    busy_cores,
+    cores_split,
+    cpu_used,
+    free_port,
+    host_jiffies,
+    machine_line,
+    recreate_database,
+    run_livecommerce,
+    server_database_url,
+    server_environment,
+    serving,
+    tree_cpu_seconds,
+    unwind_on_sigterm,
+    wait_for_quiet_host,
+)
+
 SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuv"  # noqa: S105 - a throwaway local server's key
 DEMO_EMAIL = "buyer@demo.livecommerce.test"
 DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - the published demo password
 BENCH_DATABASE = "livecommerce_bench"
-PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
 REDIS_URL = "redis://127.0.0.1:6379/11"
-STARTUP_TIMEOUT_S = 60.0
-STOP_TIMEOUT_S = 15.0
 REQUEST_TIMEOUT_S = 5.0
-NOISY_HOST_CORES = 0.25
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 ENDPOINTS = ("/healthz", "/api/me")
-# Never send 127.0.0.1 through a proxy configured in the environment.
-_LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 WRK_REPORT_LUA = """
 done = function(summary, latency, requests)
@@ -135,77 +143,17 @@ HEADERS = [
 ]
 
 
-# --- processes and CPU, read from /proc ---------------------------------------------------------------------
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (index 0 is field 3, the state), or None if gone."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def process_tree(root: int) -> dict[int, str]:
-    """``root`` and all its descendants, each pid with its start time (to tell a reused pid apart)."""
-    children: dict[int, list[int]] = {}
-    start_times: dict[int, str] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := _proc_stat(int(entry.name))):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-            start_times[int(entry.name)] = fields[19]
-    tree, todo = {}, [root]
-    while todo:
-        pid = todo.pop()
-        if pid in start_times:
-            tree[pid] = start_times[pid]
-            todo.extend(children.get(pid, []))
-    return tree
-
-
-def tree_cpu_seconds(root: int) -> dict[int, float]:
-    """User + system CPU seconds used so far by ``root`` and by each of its live descendants, by pid."""
-    used = {}
-    for pid in process_tree(root):
-        if fields := _proc_stat(pid):
-            used[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return used
-
-
-def host_jiffies() -> tuple[int, int]:
-    """(busy, total) jiffies over all CPUs since boot, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def _busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
-    return (after[0] - before[0]) / max(after[1] - before[1], 1) * (os.cpu_count() or 1)
-
-
-def host_busy_cores(seconds: float) -> float:
-    """Busy cores on the whole host over the next ``seconds``."""
-    before = host_jiffies()
-    time.sleep(seconds)
-    return _busy_cores(before, host_jiffies())
-
-
-def wait_for_quiet_host(limit_s: float) -> float:
-    """On a shared machine, wait up to ``limit_s`` for a second in which the host is nearly idle; return its load."""
-    deadline = time.monotonic() + limit_s
-    busy = host_busy_cores(1.0)
-    while busy > NOISY_HOST_CORES and time.monotonic() < deadline:
-        busy = host_busy_cores(1.0)
-    return busy
+# --- own CPU, from getrusage --------------------------------------------------------------------------------
 
 
 def children_cpu_seconds() -> float:
+    """CPU time of this script's finished children: wrk's, once it has exited."""
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
 def self_cpu_seconds() -> float:
+    """CPU time of this script: the in-process load client's."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
 
@@ -213,48 +161,11 @@ def self_cpu_seconds() -> float:
 # --- the server under test ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def livecommerce_command() -> str:
-    beside = Path(sys.executable).with_name("livecommerce")
-    found = str(beside) if beside.exists() else shutil.which("livecommerce")
-    if found is None:
-        raise SystemExit("The livecommerce command is not installed; run `pip install -e '.[dev]'` first.")
-    return found
-
-
-def server_environment(stack: Stack, data_dir: Path, base_url: str) -> dict[str, str]:
-    # The caller's own database and Redis settings must not leak into the server under test.
-    inherited = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("LIVECOMMERCE_") and k not in {"DATABASE_URL", "REDIS_URL"}
-    }
-    env = {
-        **inherited,
-        "LIVECOMMERCE_DATA_DIR": str(data_dir),
-        "LIVECOMMERCE_SECRET_KEY": SECRET_KEY,
-        "LIVECOMMERCE_LOGIN_RATE": "100000/minute",
-        "LIVECOMMERCE_SIGNUP_RATE": "100000/minute",
-        "LIVECOMMERCE_PUBLIC_URL": base_url,
-        "LIVECOMMERCE_LOG_LEVEL": "WARNING",
-    }
-    if stack.database_url:
-        env["DATABASE_URL"] = stack.database_url
-    if stack.redis_url:
-        env["REDIS_URL"] = stack.redis_url
-    return env
-
-
 def http_json(method: str, url: str, body: dict[str, str] | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})  # noqa: S310 - http://127.0.0.1 only
     try:
-        with _LOCAL.open(request, timeout=REQUEST_TIMEOUT_S) as response:
+        with LOCAL_OPENER.open(request, timeout=REQUEST_TIMEOUT_S) as response:
             return response.status, json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
         return exc.code, {}
@@ -265,73 +176,18 @@ def running_server(stack: Stack, data_dir: Path) -> Iterator[tuple[str, int]]:
     """Migrate, load the demo accounts and serve; yield (base URL, server pid); stop only what was started."""
     port = free_port()
     base_url = f"http://{HOST}:{port}"
-    env = server_environment(stack, data_dir, base_url)
-    for args in (["db", "upgrade"], ["demo", "load"]):
-        done = subprocess.run(
-            [livecommerce_command(), *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"`livecommerce {' '.join(args)}` failed ({done.returncode}):\n{done.stderr}")
-    log_path = data_dir / "server.log"
-    command = [livecommerce_command(), "serve", "--host", HOST, "--port", str(port), "--workers", str(stack.workers)]
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    tree: dict[int, str] = {}
-    try:
-        wait_until_healthy(process, base_url, log_path)
-        wait_until_settled(process.pid, stack.workers)
-        tree = process_tree(process.pid)
-        yield base_url, process.pid
-    finally:
-        tree.update(process_tree(process.pid))
-        stop_server(process, tree)
-
-
-def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"The server exited ({process.returncode}) before answering:\n{log_path.read_text()}")
-        try:
-            if http_json("GET", f"{base_url}/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"The server did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s")
-
-
-def wait_until_settled(root: int, workers: int) -> None:
-    """Wait until every worker has started and the tree is idle, so no worker is still booting when load begins.
-
-    The first worker up answers /healthz; a worker still importing the app would otherwise miss the connections
-    that the load client opens all at once, and the run would measure one worker.
-    """
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    before = tree_cpu_seconds(root)
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
-        after = tree_cpu_seconds(root)
-        busy = sum(after.values()) - sum(before.get(pid, 0.0) for pid in after)
-        if len(after) >= workers + (workers > 1) and busy < 0.05:
-            return
-        before = after
-    raise RuntimeError(f"The server's {workers} worker(s) did not settle within {STARTUP_TIMEOUT_S:.0f} s")
-
-
-def stop_server(process: subprocess.Popen[bytes], tree: dict[int, str]) -> None:
-    """SIGTERM the serve process (uvicorn stops its workers), then end any of its recorded children still left."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(STOP_TIMEOUT_S)
-    for pid, started in tree.items():
-        fields = _proc_stat(pid)
-        if pid != process.pid and fields and fields[19] == started and fields[0] != "Z":
-            os.kill(pid, signal.SIGKILL)
+    env = server_environment(
+        data_dir,
+        base_url,
+        secret_key=SECRET_KEY,
+        auth_rate="100000/minute",
+        database_url=stack.database_url,
+        redis_url=stack.redis_url,
+    )
+    run_livecommerce("db", "upgrade", env=env)
+    run_livecommerce("demo", "load", env=env)
+    with serving(port, stack.workers, env, data_dir / "server.log") as pid:
+        yield base_url, pid
 
 
 # --- load clients -------------------------------------------------------------------------------------------
@@ -456,18 +312,6 @@ async def _services_answer(redis_url: str) -> str | None:
     return None
 
 
-async def _recreate_database(create: bool) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN, timeout=5)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DATABASE}"', timeout=30)
-        if create:
-            await conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"', timeout=30)
-    finally:
-        await conn.close()
-
-
 @contextmanager
 def stack_backing(stack_name: str, workers: int, keep_database: bool) -> Iterator[Stack | None]:
     """The Stack to run, with its database prepared (and cleaned up afterwards); None with a printed reason."""
@@ -478,17 +322,17 @@ def stack_backing(stack_name: str, workers: int, keep_database: bool) -> Iterato
         print(f"Skipped the scaled stack: {reason}.")
         yield None
         return
-    asyncio.run(_recreate_database(create=True))
+    asyncio.run(recreate_database(BENCH_DATABASE, create=True))
     try:
         yield Stack(
             "scaled",
             workers=workers,
-            database_url=f"postgresql+asyncpg://postgres@127.0.0.1:5432/{BENCH_DATABASE}",
+            database_url=server_database_url(BENCH_DATABASE),
             redis_url=REDIS_URL,
         )
     finally:
         if not keep_database:
-            asyncio.run(_recreate_database(create=False))
+            asyncio.run(recreate_database(BENCH_DATABASE, create=False))
 
 
 def measure(
@@ -501,9 +345,9 @@ def measure(
     cpu_before, host_before = tree_cpu_seconds(server_pid), host_jiffies()
     result = load(base_url + endpoint, args.seconds)
     cpu_after, host_after = tree_cpu_seconds(server_pid), host_jiffies()
-    used = sorted((cpu_after[pid] - cpu_before.get(pid, 0.0) for pid in cpu_after), reverse=True)
-    per_process = tuple(u / result.seconds for u in used if u / result.seconds >= 0.01)
-    host_busy = _busy_cores(host_before, host_after)
+    used = cpu_used(cpu_before, cpu_after)
+    per_process = cores_split(used, result.seconds)
+    host_busy = busy_cores(host_before, host_after)
     return Row(stack.name, endpoint, result, sum(used), host_busy, per_process, background)
 
 
@@ -530,13 +374,6 @@ def run_stack(stack: Stack, args, make_load: Callable[[str], Callable[[str, floa
 
 
 # --- report -------------------------------------------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def print_table(rows: list[Row]) -> None:
@@ -585,14 +422,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # A SIGTERM to this script unwinds like Ctrl+C, so the servers it started are stopped on the way out.
-    signal.signal(signal.SIGTERM, _interrupt)
+    unwind_on_sigterm()  # so the servers this script started are stopped on the way out
     wrk = shutil.which("wrk")
     use_wrk = args.client == "wrk" or (args.client == "auto" and wrk is not None)
     if use_wrk and wrk is None:
@@ -605,10 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             "python asyncio raw-socket keep-alive client (in-process; costs more CPU than wrk, so figures run lower)"
         )
 
-    print(
-        f"Machine: {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "
-        f"Python {platform.python_version()}"
-    )
+    print(machine_line())
     print(f"Method:  client {client}; closed loop, {args.concurrency} connections, {args.seconds:g} s measured after")
     print(
         f"         {args.warmup:g} s warm-up per endpoint (after waiting up to "
