@@ -32,7 +32,6 @@ from kernel.db import Database
 from kernel.health import healthz, readyz
 from kernel.jobs import Sweeper
 from kernel.logs import RequestIdMiddleware, configure_logging
-from kernel.pages import home
 from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
@@ -97,7 +96,6 @@ def create_app(
             *SHOP_CONTROLLERS,
             *SHOP_PAGES,
             account_pages(settings),
-            home,
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),

@@ -179,7 +179,7 @@ async def test_add_to_cart_with_htmx_swaps_the_header_badge_and_shows_a_toast(cl
 
     page = await client.get("/shop", headers=HTML)
     assert re.search(r'<span id="cart-badge"[^>]*>2</span>', page.text)
-    elsewhere = await client.get("/", headers=HTML)  # outside the shop the badge loads itself
+    elsewhere = await client.get("/account", headers=HTML)  # outside the shop the badge loads itself
     assert 'hx-get="/shop/cart/badge"' in elsewhere.text
     assert ">2</span>" in (await client.get("/shop/cart/badge", headers=HTMX)).text
 
@@ -496,3 +496,10 @@ async def test_user_provided_text_is_escaped_on_every_page(client: AsyncClient) 
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in seller_page
     added = await submit(client, f"/shop/seller/orders/{order['id']}/ship", {"carrier": XSS, "tracking_number": "bad"})
     assert added.status_code == 422 and "<script>alert" not in added.text
+
+
+async def test_home_page_shows_the_newest_products(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client)
+    home = await client.get("/", headers=HTML)
+    assert home.status_code == 200 and 'id="fresh-products"' in home.text
+    assert f"/shop/products/{product_id}" in home.text
