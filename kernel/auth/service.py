@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from kernel.auth.models import SELF_SERVICE_ROLES, AuthToken, Role, User, UserRole
 from kernel.auth.passwords import Passwords
@@ -100,6 +101,7 @@ class AccountService:
         """The user a live (unexpired, unrevoked) token belongs to."""
         return await self.session.scalar(
             select(User)
+            .options(joinedload(User.role_rows))  # one query per request, not one for the user and one for roles
             .join(AuthToken, AuthToken.user_id == User.id)
             .where(
                 AuthToken.token_hash == hash_token(token),
