@@ -74,6 +74,3 @@ class CartService:
         await self.session.execute(
             delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id)
         )
-
-    async def clear(self, buyer_id: UUID) -> None:
-        await self.session.execute(delete(CartItem).where(CartItem.buyer_id == buyer_id))

@@ -97,6 +97,12 @@ class Checkout:
         ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
         products = {p.id: p for p in await self.session.scalars(select(Product).where(Product.id.in_(ids)))}
         rates = dict((await self.session.execute(select(Category.slug, Category.commission_bps))).all())
+        if cart.coupon_code is not None:  # creator coupons are not issued yet: refuse rather than ignore one
+            raise RuleBroken(
+                "unknown_coupon",
+                f"There is no coupon {cart.coupon_code!r}.",
+                errors=[{"field": "coupon_code", "message": "unknown coupon"}],
+            )
         lines = []
         for index, (item, product_id) in enumerate(zip(cart.items, ids, strict=True)):
             if item.deal_id is not None:

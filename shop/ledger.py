@@ -80,15 +80,6 @@ async def post(
     return entry
 
 
-async def balance(session: AsyncSession, account: str, currency: str) -> Money:
-    total = await session.scalar(
-        select(func.coalesce(func.sum(Posting.amount_minor), 0)).where(
-            Posting.account == account, Posting.currency == currency
-        )
-    )
-    return Money(int(total), currency)
-
-
 @dataclass(frozen=True)
 class AccountBalance:
     account: str

@@ -40,7 +40,6 @@ from shop.views import product_out
 Catalog = NamedDependency[CatalogService]
 Carts = NamedDependency[CartService]
 PAGE_SIZE = 12
-ORDERS_PAGE_SIZE = 10
 SOURCE_FIELDS = ("room_id", "post_id", "ref")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from msgspec import Meta, Struct
 
 from kernel.money import MINOR_UNITS, AmountMinor, CurrencyCode, Money
+from shop.models import DisputeReason
 
 Title = Annotated[str, Meta(min_length=1, max_length=120)]
 Description = Annotated[str, Meta(max_length=5000)]
@@ -179,7 +180,7 @@ class ShipIn(Struct, forbid_unknown_fields=True):
 
 
 class DisputeIn(Struct, forbid_unknown_fields=True):
-    reason: Literal["not_received", "damaged", "not_as_described"]
+    reason: DisputeReason
     requested_refund: MoneyIn
     detail: Annotated[str, Meta(max_length=2000)] = ""
 

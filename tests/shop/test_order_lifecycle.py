@@ -97,3 +97,12 @@ async def test_each_line_is_credited_to_the_creator_whose_room_it_came_from(make
         own = await login(client, ava["email"])
         self_paid = await checkout(client, own, [{"product_id": shirt, "quantity": 1}], source={"room_id": "room-ava"})
         assert self_paid.json()["orders"][0]["items"][0]["creator_id"] is None
+
+
+async def test_an_unknown_coupon_is_refused_not_ignored(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client, stock=3)
+    _, buyer = await signed_in(client)
+    response = await checkout(client, buyer, [{"product_id": product_id, "quantity": 1}], coupon_code="SAVE50")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "coupon_code"
+    assert (await client.get(f"/api/shop/products/{product_id}")).json()["stock"] == 3
