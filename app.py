@@ -40,6 +40,7 @@ from shop.controllers import SHOP_CONTROLLERS
 from shop.jobs import shop_jobs
 from shop.pages import SHOP_PAGES
 from shop.runtime import ShopRuntime
+from shop.touches import TouchRecorder
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
@@ -80,12 +81,15 @@ def create_app(
     bus = Bus(channels)
     shop = shop_runtime or ShopRuntime()
     sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=shop_jobs(settings.shop, shop.payments, bus))
+    touches = TouchRecorder(db, clock)
 
-    async def start_sweeper() -> None:
+    async def start_background() -> None:
         sweeper.start()
+        touches.start()
 
     async def stop_background() -> None:
         await sweeper.stop()
+        await touches.stop()
         if redis is not None:
             await redis.aclose()
         await db.dispose()
@@ -145,11 +149,12 @@ def create_app(
                 "passwords": Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib),
                 "shop": shop,
                 "sweeper": sweeper,
+                "touches": touches,
             }
         ),
         stores=_stores(redis),
         request_max_body_size=settings.max_body_bytes,
-        on_startup=[start_sweeper],
+        on_startup=[start_background],
         on_shutdown=[stop_background],
         logging_config=None,
     )

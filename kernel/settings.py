@@ -101,6 +101,38 @@ class ShopSettings:
 
 
 @dataclass(frozen=True)
+class LiveSettings:
+    tick: timedelta = timedelta(milliseconds=75)  # room events are coalesced into one frame per tick
+    chat_burst: int = 5  # messages a user may send per ``chat_window``
+    chat_window: timedelta = timedelta(seconds=10)
+    chat_max_chars: int = 300
+    chat_history: int = 50  # messages a joining client receives
+    max_frame_bytes: int = 4096  # a larger client frame closes that socket
+    # STUN/TURN servers handed to the pages, e.g. "stun:stun.example.org:3478,turn:user:pass@turn.example.org"
+    ice_servers: tuple[str, ...] = ()
+    # Host addresses ICE may offer (empty: every interface but loopback, aiortc's default)
+    ice_host_addresses: tuple[str, ...] = ()
+    # How long a broadcast's connection may stay failed before the room ends.
+    publisher_grace: timedelta = timedelta(seconds=20)
+    # Scaled shape: the base URL of this process when it is a media node, and the media nodes the app
+    # sends new broadcasts to. Empty: media runs inside the app process.
+    media_node_url: str | None = None
+    media_nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    comment_burst: int = 5  # comments a user may post per ``comment_window``
+    comment_window: timedelta = timedelta(minutes=1)
+    feed_cap: int = 800  # entries kept per reader's feed in Redis
+    trending_half_life: timedelta = timedelta(hours=24)
+
+
+def _list(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
 class Settings:
     db: DbSettings
     auth: AuthSettings
@@ -110,6 +142,8 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     shop: ShopSettings = field(default_factory=ShopSettings)
+    live: LiveSettings = field(default_factory=LiveSettings)
+    community: CommunitySettings = field(default_factory=CommunitySettings)
 
     @property
     def media_dir(self) -> Path:
@@ -189,6 +223,29 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             sweep_interval=parse_duration(get("LIVECOMMERCE_SWEEP_INTERVAL", "30s"), "LIVECOMMERCE_SWEEP_INTERVAL"),
             dispute_response=parse_duration(
                 get("LIVECOMMERCE_DISPUTE_RESPONSE", "3d"), "LIVECOMMERCE_DISPUTE_RESPONSE"
+            ),
+        ),
+        live=LiveSettings(
+            tick=parse_duration(get("LIVECOMMERCE_ROOM_TICK", "75ms"), "LIVECOMMERCE_ROOM_TICK"),
+            chat_burst=_parse_int(get("LIVECOMMERCE_CHAT_BURST", "5"), "LIVECOMMERCE_CHAT_BURST", 1),
+            chat_window=parse_duration(get("LIVECOMMERCE_CHAT_WINDOW", "10s"), "LIVECOMMERCE_CHAT_WINDOW"),
+            chat_max_chars=_parse_int(get("LIVECOMMERCE_CHAT_MAX_CHARS", "300"), "LIVECOMMERCE_CHAT_MAX_CHARS", 1),
+            chat_history=_parse_int(get("LIVECOMMERCE_CHAT_HISTORY", "50"), "LIVECOMMERCE_CHAT_HISTORY"),
+            max_frame_bytes=_parse_int(
+                get("LIVECOMMERCE_MAX_FRAME_BYTES", "4096"), "LIVECOMMERCE_MAX_FRAME_BYTES", 256
+            ),
+            ice_servers=_list(get("LIVECOMMERCE_ICE_SERVERS", "")),
+            ice_host_addresses=_list(get("LIVECOMMERCE_ICE_HOST_ADDRESSES", "")),
+            publisher_grace=parse_duration(get("LIVECOMMERCE_PUBLISHER_GRACE", "20s"), "LIVECOMMERCE_PUBLISHER_GRACE"),
+            media_node_url=(get("LIVECOMMERCE_MEDIA_NODE_URL", "").rstrip("/") or None),
+            media_nodes=tuple(url.rstrip("/") for url in _list(get("LIVECOMMERCE_MEDIA_NODES", ""))),
+        ),
+        community=CommunitySettings(
+            comment_burst=_parse_int(get("LIVECOMMERCE_COMMENT_BURST", "5"), "LIVECOMMERCE_COMMENT_BURST", 1),
+            comment_window=parse_duration(get("LIVECOMMERCE_COMMENT_WINDOW", "1m"), "LIVECOMMERCE_COMMENT_WINDOW"),
+            feed_cap=_parse_int(get("LIVECOMMERCE_FEED_CAP", "800"), "LIVECOMMERCE_FEED_CAP", 10),
+            trending_half_life=parse_duration(
+                get("LIVECOMMERCE_TRENDING_HALF_LIFE", "24h"), "LIVECOMMERCE_TRENDING_HALF_LIFE"
             ),
         ),
     )

@@ -7,7 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import community.models  # noqa: F401
 import kernel.auth.models  # noqa: F401  (each models import registers its tables on the shared metadata)
+import live.models  # noqa: F401
 import shop.models  # noqa: F401
 from kernel.db import metadata
 from kernel.migrate import compare_type

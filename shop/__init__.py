@@ -6,6 +6,7 @@ This package root is shop's public API: live and community import from here and 
 from shop.attribution import Attribution, CreatorResolver
 from shop.events import ORDERS_TOPIC, OrderCompleted, OrderPaid, OrderRefunded, ShopEvent, StockChanged, product_topic
 from shop.runtime import ShopRuntime
+from shop.touches import TouchKind, TouchRecorder
 
 __all__ = [
     "ORDERS_TOPIC",
@@ -17,5 +18,7 @@ __all__ = [
     "ShopEvent",
     "ShopRuntime",
     "StockChanged",
+    "TouchKind",
+    "TouchRecorder",
     "product_topic",
 ]

@@ -148,6 +148,7 @@ class OrderLine(UUIDv7Base):
     creator_id: Mapped[UUID | None] = mapped_column(ForeignKey("auth_user.id"), default=None, index=True)
     affiliate_rate_bps: Mapped[int] = mapped_column(default=0)
     source: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument, default=None)
+    deal_id: Mapped[UUID | None] = mapped_column(ForeignKey("shop_deal.id"), default=None, index=True)
 
     @property
     def amount_minor(self) -> int:
@@ -218,3 +219,52 @@ class Payout(UUIDv7Base):
     currency: Mapped[str] = mapped_column(String(3))
     provider_ref: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+
+
+class Deal(UUIDv7Base):
+    """A limited-time price for a limited quantity (a live deal); ``remaining`` only ever goes down by a
+    conditional update, so a deal is never oversold."""
+
+    __tablename__ = "shop_deal"
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= quantity", name="remaining_within_quantity"),
+        CheckConstraint("per_buyer_limit > 0", name="per_buyer_limit_positive"),
+    )
+
+    product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id"), index=True)
+    price_minor: Mapped[int] = mapped_column(CheckConstraint("price_minor > 0", name="deal_price_positive"))
+    currency: Mapped[str] = mapped_column(String(3))
+    quantity: Mapped[int] = mapped_column(CheckConstraint("quantity > 0", name="deal_quantity_positive"))
+    remaining: Mapped[int]
+    per_buyer_limit: Mapped[int]
+    starts_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    # Where the deal may be bought from, e.g. {"room_id": ...}; checkout carries it as the line's source.
+    context: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    created_by: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"))
+
+    @property
+    def price(self) -> Money:
+        return Money(self.price_minor, self.currency)
+
+
+class Touch(BigIntBase):
+    """One attribution touch: a viewer joined a room, opened a product from a room, post or link, or added it
+    to the cart. Written in batches; read by the attribution rule and the reports."""
+
+    __tablename__ = "shop_touch"
+    __table_args__ = (
+        Index("ix_shop_touch_product_at", "product_id", "at"),
+        Index("ix_shop_touch_creator_at", "creator_id", "at"),
+        Index("ix_shop_touch_user_at", "user_id", "at"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(16))  # view | click | add_to_cart
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    creator_id: Mapped[UUID | None] = mapped_column(default=None)
+    product_id: Mapped[UUID | None] = mapped_column(default=None)
+    room_id: Mapped[UUID | None] = mapped_column(default=None, index=True)
+    post_id: Mapped[UUID | None] = mapped_column(default=None, index=True)
+    link_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    user_id: Mapped[UUID | None] = mapped_column(default=None)
+    visitor_id: Mapped[str | None] = mapped_column(String(64), default=None)
