@@ -6,7 +6,9 @@ This package root is shop's public API: live and community import from here and 
 from shop.attribution import Attribution, CreatorResolver
 from shop.events import ORDERS_TOPIC, OrderCompleted, OrderPaid, OrderRefunded, ShopEvent, StockChanged, product_topic
 from shop.runtime import ShopRuntime
+from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
+from shop.views import products_by_id
 
 __all__ = [
     "ORDERS_TOPIC",
@@ -15,10 +17,12 @@ __all__ = [
     "OrderCompleted",
     "OrderPaid",
     "OrderRefunded",
+    "ProductOut",
     "ShopEvent",
     "ShopRuntime",
     "StockChanged",
     "TouchKind",
     "TouchRecorder",
     "product_topic",
+    "products_by_id",
 ]

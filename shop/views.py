@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money
-from shop.catalog import ProductView
+from shop.catalog import CatalogService, ProductView
 from shop.models import Dispute
 from shop.orders import OrderView
 from shop.schemas import DisputeOut, OrderEventOut, OrderLineOut, OrderOut, ProductOut, SellerOut
@@ -79,3 +83,9 @@ def dispute_out(d: Dispute) -> DisputeOut:
         respond_by=iso(d.respond_by),
         resolved_at=iso(d.resolved_at),
     )
+
+
+async def products_by_id(session: AsyncSession, product_ids: Iterable[UUID]) -> dict[UUID, ProductOut]:
+    """The products among ``product_ids`` that exist, as the API shows them (for rooms, posts and pages)."""
+    views = await CatalogService(session, currency="").views(list(dict.fromkeys(product_ids)))
+    return {view.product.id: product_out(view) for view in views}
