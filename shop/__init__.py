@@ -4,7 +4,16 @@ This package root is shop's public API: live and community import from here and 
 """
 
 from shop.attribution import Attribution, CreatorResolver
-from shop.events import ORDERS_TOPIC, OrderCompleted, OrderPaid, OrderRefunded, ShopEvent, StockChanged, product_topic
+from shop.events import (
+    ORDERS_TOPIC,
+    DealRemaining,
+    OrderCompleted,
+    OrderPaid,
+    OrderRefunded,
+    ShopEvent,
+    StockChanged,
+    product_topic,
+)
 from shop.runtime import ShopRuntime
 from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
@@ -14,6 +23,7 @@ __all__ = [
     "ORDERS_TOPIC",
     "Attribution",
     "CreatorResolver",
+    "DealRemaining",
     "OrderCompleted",
     "OrderPaid",
     "OrderRefunded",

@@ -22,6 +22,7 @@ class PaidLine(Struct):
     quantity: int
     creator_id: str | None
     source: dict[str, Any] | None
+    deal_id: str | None = None
 
 
 class OrderPaid(Struct, tag="shop.order_paid"):
@@ -38,6 +39,14 @@ class StockChanged(Struct, tag="shop.stock"):
     stock: int
 
 
+class DealRemaining(Struct, tag="shop.deal_remaining"):
+    """A deal's remaining quantity changed (published on the deal's ``product_topic``)."""
+
+    deal_id: str
+    product_id: str
+    remaining: int
+
+
 class OrderCompleted(Struct, tag="shop.order_completed"):
     order_id: str
     total: Money
@@ -49,7 +58,7 @@ class OrderRefunded(Struct, tag="shop.order_refunded"):
     refunded_total: Money
 
 
-ShopEvent = OrderPaid | StockChanged | OrderCompleted | OrderRefunded
+ShopEvent = OrderPaid | StockChanged | DealRemaining | OrderCompleted | OrderRefunded
 
 
 def mask_name(name: str) -> str:
