@@ -4,6 +4,7 @@ This package root is shop's public API: live and community import from here and 
 """
 
 from shop.attribution import Attribution, CreatorResolver
+from shop.deals import DealInfo, active_deals, create_deal, end_deals_for, get_deal
 from shop.events import (
     ORDERS_TOPIC,
     DealRemaining,
@@ -14,15 +15,19 @@ from shop.events import (
     StockChanged,
     product_topic,
 )
+from shop.images import MAX_IMAGE_BYTES, image_kind
 from shop.runtime import ShopRuntime
+from shop.sales import creator_net_sales
 from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
 from shop.views import products_by_id
 
 __all__ = [
+    "MAX_IMAGE_BYTES",
     "ORDERS_TOPIC",
     "Attribution",
     "CreatorResolver",
+    "DealInfo",
     "DealRemaining",
     "OrderCompleted",
     "OrderPaid",
@@ -33,6 +38,12 @@ __all__ = [
     "StockChanged",
     "TouchKind",
     "TouchRecorder",
+    "active_deals",
+    "create_deal",
+    "creator_net_sales",
+    "end_deals_for",
+    "get_deal",
+    "image_kind",
     "product_topic",
     "products_by_id",
 ]
