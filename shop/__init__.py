@@ -15,15 +15,12 @@ from shop.events import (
     StockChanged,
     product_topic,
 )
-from shop.images import MAX_IMAGE_BYTES, image_kind
 from shop.runtime import ShopRuntime
-from shop.sales import creator_net_sales
 from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
 from shop.views import products_by_id
 
 __all__ = [
-    "MAX_IMAGE_BYTES",
     "ORDERS_TOPIC",
     "Attribution",
     "CreatorResolver",
@@ -40,10 +37,8 @@ __all__ = [
     "TouchRecorder",
     "active_deals",
     "create_deal",
-    "creator_net_sales",
     "end_deals_for",
     "get_deal",
-    "image_kind",
     "product_topic",
     "products_by_id",
 ]
