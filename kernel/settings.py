@@ -98,6 +98,7 @@ class ShopSettings:
     dispute_window: timedelta = timedelta(days=15)
     sweep_interval: timedelta = timedelta(seconds=30)
     dispute_response: timedelta = timedelta(days=3)  # a seller silent this long sends the dispute to an admin
+    attribution_window: timedelta = timedelta(days=7)  # how long a click may still earn its creator a sale
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,9 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             sweep_interval=parse_duration(get("LIVECOMMERCE_SWEEP_INTERVAL", "30s"), "LIVECOMMERCE_SWEEP_INTERVAL"),
             dispute_response=parse_duration(
                 get("LIVECOMMERCE_DISPUTE_RESPONSE", "3d"), "LIVECOMMERCE_DISPUTE_RESPONSE"
+            ),
+            attribution_window=parse_duration(
+                get("LIVECOMMERCE_ATTRIBUTION_WINDOW", "7d"), "LIVECOMMERCE_ATTRIBUTION_WINDOW"
             ),
         ),
         live=LiveSettings(
