@@ -245,7 +245,7 @@ class RoomService:
         if not ids:
             return {}
         rows = await self.session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
-        return dict(rows.tuples().all())
+        return {user_id: name for user_id, name in rows}
 
     # Lifecycle --------------------------------------------------------------------------------------------------
     async def authorize_publisher(self, room_id: UUID, stream_key: str) -> Room:

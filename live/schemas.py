@@ -128,6 +128,11 @@ class RoomOut(Struct):
     stream_key: str | None = None
 
 
+class PinsOut(Struct):
+    pinned_product: ProductOut | None
+    pinned_products: list[ProductOut]  # most recently pinned first
+
+
 class StreamKeyOut(Struct):
     whip_url: str
     stream_key: str

@@ -1,0 +1,251 @@
+"""JSON handlers under /api/live: parse, call a service, map the result. Nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody
+
+from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.pagination import DEFAULT_LIMIT, Limit
+from kernel.problems import problem_spec
+from live.deals import DealService, deal_out
+from live.deps import LIVE_DEPENDENCIES
+from live.models import Room, RoomStatus
+from live.moderation import ModerationService
+from live.rooms import RoomService, parse_id
+from live.schemas import (
+    DealIn,
+    DealOut,
+    ModerationIn,
+    ModerationOut,
+    PinIn,
+    PinsOut,
+    RoomIn,
+    RoomOut,
+    RoomPage,
+    RoomPatch,
+    StreamKeyOut,
+)
+from live.views import room_out, room_summaries, whip_url
+
+SIGN_IN = problem_spec("Not signed in")
+NOT_FOUND = problem_spec("No such room")
+NOT_HOST = problem_spec("Not the room's host (or an admin)")
+ENDED = problem_spec("The room has ended")
+
+
+def _room_id(value: str) -> UUID:
+    return parse_id(value, "room")
+
+
+def _viewer_counts(state: State) -> Any:
+    # The room channel registers its live counts here when it runs; without it the count is 0.
+    return state.get("room_viewers")
+
+
+class RoomController(Controller):
+    path = "/api/live/rooms"
+    tags = ["live"]
+    dependencies = {**LIVE_DEPENDENCIES, "current_user": Provide(provide_current_user)}
+
+    @post(
+        "/",
+        guards=[requires_role(Role.INFLUENCER)],
+        responses={
+            401: SIGN_IN,
+            403: problem_spec("Not an influencer account"),
+            422: problem_spec("Unknown or repeated products, or a start time in the past"),
+        },
+    )
+    async def schedule(
+        self,
+        data: JSONBody[RoomIn],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> RoomOut:
+        """Schedule a room with up to 20 catalog products; the answer carries its WHIP URL and stream key."""
+        room = await rooms.schedule(current_user, data)
+        return await room_out(
+            rooms, room, current_user, counts=None, public_url=state.settings.public_url, reveal_key=True
+        )
+
+    @get("/", responses={422: problem_spec("Unknown cursor")})
+    async def list_rooms(
+        self,
+        rooms: NamedDependency[RoomService],
+        status: FromQuery[RoomStatus | None] = None,
+        host_id: FromQuery[UUID | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> RoomPage:
+        """Rooms by status: ``live`` most recently started first, ``scheduled`` (upcoming) soonest first,
+        ``ended`` most recently ended first; without a status, newest first. Pages follow ``next_cursor``."""
+        found, next_cursor = await rooms.page(status=status, host_id=host_id, limit=limit, cursor=cursor)
+        return RoomPage(await room_summaries(rooms, found), next_cursor)
+
+    @get("/{room_id:str}", responses={404: NOT_FOUND})
+    async def get_room(
+        self, room_id: FromPath[str], rooms: NamedDependency[RoomService], request: Request[Any, Any, Any]
+    ) -> RoomOut:
+        """A room with its products, pinned products, running deals and live viewer count."""
+        room = await rooms.get(_room_id(room_id))
+        state = request.app.state
+        return await room_out(
+            rooms, room, request.user, counts=_viewer_counts(state), public_url=state.settings.public_url
+        )
+
+    @patch(
+        "/{room_id:str}",
+        guards=[requires_signed_in],
+        responses={
+            401: SIGN_IN,
+            403: NOT_HOST,
+            404: NOT_FOUND,
+            409: problem_spec("The room has ended, or started (for a new start time)"),
+            422: problem_spec("Unknown or repeated products, or a start time in the past"),
+        },
+    )
+    async def update_room(
+        self,
+        room_id: FromPath[str],
+        data: JSONBody[RoomPatch],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> RoomOut:
+        """Change the title, description, start time, products or chat slow mode (the host)."""
+        room = await rooms.update(current_user, _room_id(room_id), data)
+        return await room_out(
+            rooms, room, current_user, counts=_viewer_counts(state), public_url=state.settings.public_url
+        )
+
+    @post(
+        "/{room_id:str}/end",
+        status_code=200,
+        guards=[requires_signed_in],
+        responses={401: SIGN_IN, 403: NOT_HOST, 404: NOT_FOUND},
+    )
+    async def end_room(
+        self,
+        room_id: FromPath[str],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> RoomOut:
+        """End the show (and its deals) even if the encoder never said goodbye; ending twice changes nothing."""
+        room = await rooms.for_moderator(current_user, _room_id(room_id))
+        room = await rooms.end(room.id)
+        return await room_out(rooms, room, current_user, counts=None, public_url=state.settings.public_url)
+
+    @post(
+        "/{room_id:str}/stream-key",
+        status_code=200,
+        guards=[requires_signed_in],
+        responses={401: SIGN_IN, 403: problem_spec("Not the room's host"), 404: NOT_FOUND, 409: ENDED},
+    )
+    async def rotate_stream_key(
+        self,
+        room_id: FromPath[str],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> StreamKeyOut:
+        """A fresh stream key; the old one stops working at once."""
+        room = await rooms.rotate_stream_key(current_user, _room_id(room_id))
+        return StreamKeyOut(whip_url(state.settings.public_url, room.id), room.stream_key)
+
+    @post(
+        "/{room_id:str}/pin",
+        status_code=200,
+        guards=[requires_signed_in],
+        responses={
+            401: SIGN_IN,
+            403: NOT_HOST,
+            404: NOT_FOUND,
+            409: ENDED,
+            422: problem_spec("Not one of the room's products"),
+        },
+    )
+    async def pin(
+        self,
+        room_id: FromPath[str],
+        data: JSONBody[PinIn],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> PinsOut:
+        """Pin one of the room's products on top (up to three; the oldest drops off)."""
+        room = await rooms.pin(current_user, _room_id(room_id), data.product_id)
+        return await _pins(rooms, room)
+
+    @delete(
+        "/{room_id:str}/pin/{product_id:str}",
+        status_code=200,
+        guards=[requires_signed_in],
+        responses={401: SIGN_IN, 403: NOT_HOST, 404: problem_spec("No such room, or not pinned"), 409: ENDED},
+    )
+    async def unpin(
+        self,
+        room_id: FromPath[str],
+        product_id: FromPath[str],
+        rooms: NamedDependency[RoomService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> PinsOut:
+        room = await rooms.unpin(current_user, _room_id(room_id), product_id)
+        return await _pins(rooms, room)
+
+    @post(
+        "/{room_id:str}/deals",
+        guards=[requires_signed_in],
+        responses={
+            401: SIGN_IN,
+            403: problem_spec("Not the room's host"),
+            404: NOT_FOUND,
+            409: problem_spec("The room is not live, or a deal on the product is running"),
+            422: problem_spec("Not the room's product, not cheaper, more than in stock, or a bad end time"),
+        },
+    )
+    async def offer_deal(
+        self,
+        room_id: FromPath[str],
+        data: JSONBody[DealIn],
+        deals: NamedDependency[DealService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> DealOut:
+        """Offer a live-only price for a limited quantity until ``ends_at``; bought through checkout's ``deal_id``."""
+        return deal_out(await deals.offer(current_user, _room_id(room_id), data))
+
+    @post(
+        "/{room_id:str}/moderation",
+        status_code=200,
+        guards=[requires_signed_in],
+        responses={
+            401: SIGN_IN,
+            403: NOT_HOST,
+            404: problem_spec("No such room, user or message"),
+            422: problem_spec("Missing user or message, or the host themselves"),
+        },
+    )
+    async def moderate(
+        self,
+        room_id: FromPath[str],
+        data: JSONBody[ModerationIn],
+        moderation: NamedDependency[ModerationService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> ModerationOut:
+        """Mute, ban, unmute or unban a user in the room, or delete a chat message."""
+        event = await moderation.act(current_user, _room_id(room_id), data)
+        return ModerationOut(event.action, event.user_id, event.message_id)
+
+
+async def _pins(rooms: RoomService, room: Room) -> PinsOut:
+    pinned = await rooms.pinned(room)
+    return PinsOut(pinned[0] if pinned else None, pinned)
+
+
+LIVE_CONTROLLERS = [RoomController]
