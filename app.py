@@ -21,6 +21,9 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
+from community.controllers import COMMUNITY_CONTROLLERS
+from community.pages import COMMUNITY_PAGES
+from community.posts import post_author
 from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import TokenAuthenticationMiddleware
 from kernel.auth.models import Role
@@ -50,6 +53,8 @@ NAVIGATION = [
     NavItem("Cart", "/shop/cart", signed_in_only=True, badge="shop/partials/_cart_badge.html"),
     NavItem("Orders", "/shop/orders", signed_in_only=True),
     NavItem("Sell", "/shop/seller", roles=frozenset({Role.SELLER})),
+    NavItem("Leaderboard", "/leaderboard"),
+    NavItem("Write", "/studio/posts", roles=frozenset({Role.INFLUENCER})),
     NavItem("Disputes", "/admin/disputes", roles=frozenset({Role.ADMIN})),
     NavItem("Account", "/account", signed_in_only=True),
 ]
@@ -80,6 +85,7 @@ def create_app(
     channels: ChannelsPlugin = channels_plugin(redis)
     bus = Bus(channels)
     shop = shop_runtime or ShopRuntime()
+    shop.attribution.register("post_id", post_author)
     sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=shop_jobs(settings.shop, shop.payments, bus))
     touches = TouchRecorder(db, clock)
 
@@ -99,6 +105,8 @@ def create_app(
             auth_controller(settings),
             *SHOP_CONTROLLERS,
             *SHOP_PAGES,
+            *COMMUNITY_CONTROLLERS,
+            *COMMUNITY_PAGES,
             account_pages(settings),
             healthz,
             readyz,

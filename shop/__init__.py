@@ -15,12 +15,15 @@ from shop.events import (
     StockChanged,
     product_topic,
 )
+from shop.images import MAX_IMAGE_BYTES, image_kind
 from shop.runtime import ShopRuntime
+from shop.sales import creator_net_sales, units_by_source
 from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
 from shop.views import products_by_id
 
 __all__ = [
+    "MAX_IMAGE_BYTES",
     "ORDERS_TOPIC",
     "Attribution",
     "CreatorResolver",
@@ -37,8 +40,11 @@ __all__ = [
     "TouchRecorder",
     "active_deals",
     "create_deal",
+    "creator_net_sales",
     "end_deals_for",
     "get_deal",
+    "image_kind",
     "product_topic",
     "products_by_id",
+    "units_by_source",
 ]

@@ -32,6 +32,7 @@ from shop.deps import SHOP_DEPENDENCIES
 from shop.display import CARDS, COUNTRIES, SORTS
 from shop.forms import convert, field_errors, whole_number
 from shop.order_pages import OrderPages
+from shop.quick_buy import QuickBuy
 from shop.rendering import PAGE_ERRORS, fragment, go, me, my_id, page, toast
 from shop.schemas import CartItemIn, CheckoutIn, SourceIn
 from shop.seller_pages import SELLER_PAGES
@@ -286,4 +287,4 @@ class CheckoutPages(Controller):
         return go(request, f"/shop/orders?placed={reply.body['checkout_id']}")
 
 
-SHOP_PAGES = [home, CatalogPages, CartPages, CheckoutPages, OrderPages, *SELLER_PAGES]
+SHOP_PAGES = [home, CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES]

@@ -1,0 +1,205 @@
+"""JSON handlers under /api/community: posts, likes, comments, follows, creator profiles, the leaderboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.datastructures import State, UploadFile
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.deps import COMMUNITY_DEPENDENCIES
+from community.engagement import CommentLimiter, EngagementService
+from community.follows import FollowService
+from community.leaderboard import Period, leaderboard
+from community.posts import PostService, parse_id
+from community.profiles import ProfileService
+from community.schemas import (
+    CommentIn,
+    CommentOut,
+    CommentPage,
+    CreatorOut,
+    CreatorPatch,
+    FollowOut,
+    LeaderboardOut,
+    LikeOut,
+    PostIn,
+    PostOut,
+    PostPage,
+    PostPatch,
+)
+from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.pagination import DEFAULT_LIMIT, Limit
+from kernel.problems import problem_spec
+from shop import MAX_IMAGE_BYTES
+
+Posts = NamedDependency[PostService]
+Engagement = NamedDependency[EngagementService]
+Me = NamedDependency[CurrentUser]
+NOT_FOUND = problem_spec("Not found (drafts are visible to their author only)")
+FORBIDDEN = problem_spec("Not yours to change")
+UNKNOWN_PRODUCT = problem_spec("An embedded product does not exist (named in product_ids), or invalid input")
+
+
+def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    return request.user
+
+
+@dataclass
+class CoverUpload:
+    image: UploadFile
+
+
+class PostController(Controller):
+    path = "/api/community/posts"
+    tags = ["community"]
+    dependencies = {**COMMUNITY_DEPENDENCIES, "current_user": Provide(provide_current_user)}
+
+    @post("/", guards=[requires_role(Role.INFLUENCER)], responses={422: UNKNOWN_PRODUCT})
+    async def create(self, data: JSONBody[PostIn], posts: Posts, current_user: Me) -> PostOut:
+        """Write a post in Markdown; ``[[product:ID]]`` embeds a shoppable card. ``status`` draft or published."""
+        return await posts.out(await posts.create(current_user, data), current_user)
+
+    @get("/")
+    async def list_posts(
+        self,
+        posts: Posts,
+        author_id: FromQuery[UUID | None] = None,
+        hashtag: FromQuery[str | None] = None,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> PostPage:
+        """Published posts, newest first, optionally by one author or with one hashtag."""
+        found, next_cursor = await posts.page(author_id=author_id, hashtag=hashtag, limit=limit, cursor=cursor)
+        return PostPage(await posts.summaries(found), next_cursor)
+
+    @get("/{post_id:str}", responses={404: NOT_FOUND})
+    async def get_post(self, request: Request[Any, Any, Any], post_id: FromPath[str], posts: Posts) -> PostOut:
+        """A post with its HTML and its embedded products as they are now."""
+        user = viewer(request)
+        return await posts.out(await posts.visible(parse_id(post_id, "post"), user), user)
+
+    @patch(
+        "/{post_id:str}",
+        guards=[requires_signed_in],
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 422: UNKNOWN_PRODUCT},
+    )
+    async def update(
+        self, post_id: FromPath[str], data: JSONBody[PostPatch], posts: Posts, current_user: Me
+    ) -> PostOut:
+        """Edit, publish or unpublish a post (its author only)."""
+        post = await posts.update(current_user, parse_id(post_id, "post"), data)
+        return await posts.out(post, current_user)
+
+    @delete("/{post_id:str}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
+    async def remove(self, post_id: FromPath[str], posts: Posts, current_user: Me) -> None:
+        """Delete a post (its author or an admin)."""
+        await posts.delete(current_user, parse_id(post_id, "post"))
+
+    @post(
+        "/{post_id:str}/cover",
+        guards=[requires_signed_in],
+        status_code=200,
+        request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
+        responses={403: FORBIDDEN, 404: NOT_FOUND, 422: problem_spec("Not a PNG, JPEG or WebP image")},
+    )
+    async def cover(
+        self, post_id: FromPath[str], data: MultipartBody[CoverUpload], posts: Posts, current_user: Me, state: State
+    ) -> PostOut:
+        """Set the cover picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
+        content = await data.image.read()
+        post = await posts.set_cover(current_user, parse_id(post_id, "post"), state.settings.media_dir, content)
+        return await posts.out(post, current_user)
+
+    @post("/{post_id:str}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    async def like(self, post_id: FromPath[str], engagement: Engagement, current_user: Me) -> LikeOut:
+        """Like a published post (liking twice counts once)."""
+        return await engagement.like(current_user, parse_id(post_id, "post"))
+
+    @delete("/{post_id:str}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    async def unlike(self, post_id: FromPath[str], engagement: Engagement, current_user: Me) -> LikeOut:
+        return await engagement.unlike(current_user, parse_id(post_id, "post"))
+
+    @get("/{post_id:str}/comments", responses={404: NOT_FOUND})
+    async def comments(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[str],
+        engagement: Engagement,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> CommentPage:
+        """Comments, oldest first. ``text`` is plain text: escape it when showing it."""
+        items, next_cursor = await engagement.comments(parse_id(post_id, "post"), viewer(request), limit, cursor)
+        return CommentPage(items, next_cursor)
+
+    @post(
+        "/{post_id:str}/comments",
+        guards=[requires_signed_in],
+        responses={404: NOT_FOUND, 429: problem_spec("Too many comments in a short time")},
+    )
+    async def add_comment(
+        self,
+        post_id: FromPath[str],
+        data: JSONBody[CommentIn],
+        engagement: Engagement,
+        comment_limiter: NamedDependency[CommentLimiter],
+        current_user: Me,
+    ) -> CommentOut:
+        """Comment on a published post (plain text, at most 1,000 characters, rate-limited per user)."""
+        return await engagement.comment(current_user, parse_id(post_id, "post"), data.text, comment_limiter)
+
+
+class CommunityController(Controller):
+    path = "/api/community"
+    tags = ["community"]
+    dependencies = {**COMMUNITY_DEPENDENCIES, "current_user": Provide(provide_current_user)}
+
+    @delete("/comments/{comment_id:str}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
+    async def delete_comment(self, comment_id: FromPath[str], engagement: Engagement, current_user: Me) -> None:
+        """Remove a comment: its author, the post's author or an admin."""
+        await engagement.delete_comment(current_user, parse_id(comment_id, "comment"))
+
+    @post("/creators/{creator_id:str}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    async def follow(
+        self, creator_id: FromPath[str], follows: NamedDependency[FollowService], current_user: Me
+    ) -> FollowOut:
+        """Follow a creator (following twice changes nothing; you cannot follow yourself)."""
+        return await follows.follow(current_user, parse_id(creator_id, "creator"))
+
+    @delete(
+        "/creators/{creator_id:str}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND}
+    )
+    async def unfollow(
+        self, creator_id: FromPath[str], follows: NamedDependency[FollowService], current_user: Me
+    ) -> FollowOut:
+        return await follows.unfollow(current_user, parse_id(creator_id, "creator"))
+
+    @get("/creators/{creator_id:str}", responses={404: NOT_FOUND})
+    async def creator(
+        self, request: Request[Any, Any, Any], creator_id: FromPath[str], profiles: NamedDependency[ProfileService]
+    ) -> CreatorOut:
+        """A creator's bio, follower count, posts, rooms (live, upcoming, past) and showcased products."""
+        return await profiles.get(parse_id(creator_id, "creator"), viewer(request))
+
+    @patch("/creators/me", guards=[requires_role(Role.INFLUENCER)], responses={422: UNKNOWN_PRODUCT})
+    async def update_me(
+        self, data: JSONBody[CreatorPatch], profiles: NamedDependency[ProfileService], current_user: Me
+    ) -> CreatorOut:
+        """Change your bio and the products you showcase."""
+        await profiles.update(current_user, data)
+        return await profiles.get(UUID(current_user.id), current_user)
+
+    @get("/leaderboard")
+    async def leaderboard(
+        self, db_session: NamedDependency[AsyncSession], state: State, period: FromQuery[Period] = "week"
+    ) -> LeaderboardOut:
+        """Creators ranked by attributed net sales and engagement this week or month (``scoring`` explains)."""
+        return await leaderboard(db_session, period, state.clock.now(), state.settings.shop.currency)
+
+
+COMMUNITY_CONTROLLERS = [PostController, CommunityController]

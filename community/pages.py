@@ -1,0 +1,248 @@
+"""HTML pages and htmx fragments of the community: the post page with live product cards, likes and comments,
+the creator profile with its follow button, and the leaderboard. The post editor is in community.studio.
+
+Product cards are filled into a post at view time and poll their own fragment every few seconds, so price and
+stock stay current on an open page. Opening a product from a card goes through ``/posts/{id}/products/{pid}``,
+which records the click for attribution (with a visitor cookie for readers who are not signed in) and leads to
+the product with the post as its source; the card's Buy now and Add to cart carry the post as the source too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+from urllib.parse import quote
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.deps import COMMUNITY_DEPENDENCIES
+from community.engagement import CommentLimiter, EngagementService
+from community.follows import FollowService
+from community.leaderboard import LEVELS, SCORING, Period, leaderboard
+from community.models import PostStatus
+from community.posts import PostService
+from community.profiles import ProfileService
+from community.rendering import split_embeds
+from community.studio import STUDIO_PAGES
+from kernel.auth import CurrentUser, Role, requires_signed_in
+from kernel.problems import on_http_exception
+from shop import TouchKind
+
+VISITOR_COOKIE = "lc_visitor"
+CARD_POLL = "every 5s"
+
+
+def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """A page opened signed out leads to sign-in and back; htmx and other requests get the usual problem."""
+    if request.method == "GET" and request.headers.get("hx-request") != "true":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect("/signin?next=" + quote(target, safe="/"))
+    return on_http_exception(request, exc)
+
+
+PAGE_ERRORS = {NotAuthorizedException: signin_redirect}
+
+
+def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    return request.user
+
+
+class PostPages(Controller):
+    path = "/posts"
+    include_in_schema = False
+    dependencies = COMMUNITY_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/{post_id:uuid}")
+    async def post_page(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[UUID],
+        posts: NamedDependency[PostService],
+        engagement: NamedDependency[EngagementService],
+    ) -> Template:
+        user = viewer(request)
+        post = await posts.visible(post_id, user)
+        out = await posts.out(post, user)
+        comments, more = await engagement.comments(post_id, user, 100, None)
+        return Template(
+            "community/post.html",
+            context={
+                "post": out,
+                "pieces": split_embeds(post.html),
+                "products": {p.id: p for p in out.products},
+                "comments": comments,
+                "more_comments": more,
+                "published": post.status == PostStatus.PUBLISHED,
+                "can_moderate": _moderates(user, out.author.id),
+            },
+        )
+
+    @get("/{post_id:uuid}/cards/{product_id:uuid}")
+    async def card(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        posts: NamedDependency[PostService],
+    ) -> Response[Any]:
+        """One embedded product's live part (price, stock), polled by the open post page."""
+        post = await posts.visible(post_id, viewer(request))
+        product = next((p for p in await posts.products(post) if p.id == str(product_id)), None)
+        if product is None:
+            return Response("", status_code=200, media_type="text/html")  # no longer embedded: the card goes
+        return Template(
+            "community/partials/_post_product_live.html",
+            context={"p": product, "post_id": str(post_id), "poll": CARD_POLL},
+        )
+
+    @get("/{post_id:uuid}/products/{product_id:uuid}")
+    async def open_product(
+        self,
+        request: Request[Any, Any, Any],
+        post_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        posts: NamedDependency[PostService],
+        state: State,
+    ) -> Response[Any]:
+        """A click on an embedded card: record the touch, then show the product with the post as its source."""
+        post = await posts.visible(post_id, viewer(request))
+        visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(16)
+        if any(p.id == str(product_id) for p in await posts.products(post)):
+            user = viewer(request)
+            state.touches.record(
+                TouchKind.CLICK,
+                post_id=post.id,
+                creator_id=post.author_id,
+                product_id=product_id,
+                user_id=UUID(user.id) if user else None,
+                visitor_id=visitor[:64],
+            )
+        cookie = Cookie(VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+        return Redirect(f"/shop/products/{product_id}?post_id={post.id}", cookies=[cookie])
+
+    @post("/{post_id:uuid}/like", guards=[requires_signed_in], status_code=200)
+    async def toggle_like(
+        self,
+        request: HTMXRequest,
+        post_id: FromPath[UUID],
+        engagement: NamedDependency[EngagementService],
+    ) -> Response[Any]:
+        form = await request.form()
+        user = request.user
+        if form.get("liked") == "true":
+            result = await engagement.unlike(user, post_id)
+        else:
+            result = await engagement.like(user, post_id)
+        if not request.htmx:
+            return Redirect(f"/posts/{post_id}", status_code=303)
+        return Template("community/partials/_like_button.html", context={"post_id": str(post_id), "like": result})
+
+    @post("/{post_id:uuid}/comments", guards=[requires_signed_in], status_code=200)
+    async def add_comment(
+        self,
+        request: HTMXRequest,
+        post_id: FromPath[UUID],
+        engagement: NamedDependency[EngagementService],
+        comment_limiter: NamedDependency[CommentLimiter],
+        posts: NamedDependency[PostService],
+    ) -> Response[Any]:
+        form = await request.form()
+        comment = await engagement.comment(request.user, post_id, str(form.get("text", ""))[:1000], comment_limiter)
+        if not request.htmx:
+            return Redirect(f"/posts/{post_id}#comment-{comment.id}", status_code=303)
+        post = await posts.visible(post_id, request.user)
+        return Template(
+            "community/partials/_comment_added.html",
+            context={
+                "c": comment,
+                "post_id": str(post_id),
+                "can_moderate": _moderates(request.user, str(post.author_id)),
+                "comment_count": post.comment_count,
+            },
+        )
+
+
+def _moderates(user: CurrentUser | None, author_id: str) -> bool:
+    return user is not None and (user.id == author_id or user.has(Role.ADMIN))
+
+
+class CommentPages(Controller):
+    path = "/comments"
+    include_in_schema = False
+    dependencies = COMMUNITY_DEPENDENCIES
+    guards = [requires_signed_in]
+    exception_handlers = PAGE_ERRORS
+
+    @post("/{comment_id:uuid}/delete", status_code=200)
+    async def delete_comment(
+        self,
+        request: HTMXRequest,
+        comment_id: FromPath[UUID],
+        engagement: NamedDependency[EngagementService],
+    ) -> Response[Any]:
+        """Remove a comment; htmx swaps the comment out with this empty answer."""
+        await engagement.delete_comment(request.user, comment_id)
+        if not request.htmx:
+            return Redirect(request.headers.get("referer", "/"), status_code=303)
+        return Response("", status_code=200, media_type="text/html")
+
+
+class CreatorPages(Controller):
+    path = "/creators"
+    include_in_schema = False
+    dependencies = COMMUNITY_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/{creator_id:uuid}")
+    async def profile(
+        self,
+        request: Request[Any, Any, Any],
+        creator_id: FromPath[UUID],
+        profiles: NamedDependency[ProfileService],
+    ) -> Template:
+        creator = await profiles.get(creator_id, viewer(request))
+        return Template("community/creator.html", context={"creator": creator})
+
+    @post("/{creator_id:uuid}/follow", guards=[requires_signed_in], status_code=200)
+    async def toggle_follow(
+        self,
+        request: HTMXRequest,
+        creator_id: FromPath[UUID],
+        follows: NamedDependency[FollowService],
+    ) -> Response[Any]:
+        form = await request.form()
+        if form.get("following") == "true":
+            result = await follows.unfollow(request.user, creator_id)
+        else:
+            result = await follows.follow(request.user, creator_id)
+        if not request.htmx:
+            return Redirect(f"/creators/{creator_id}", status_code=303)
+        return Template("community/partials/_follow_button.html", context={"follow": result})
+
+
+@get("/leaderboard", include_in_schema=False)
+async def leaderboard_page(
+    request: HTMXRequest, db_session: NamedDependency[AsyncSession], state: State, period: FromQuery[Period] = "week"
+) -> Template:
+    """The week's or month's ranking; the tabs swap just the table and keep the address bar in step."""
+    board = await leaderboard(db_session, period, state.clock.now(), state.settings.shop.currency)
+    context = {"board": board, "levels": LEVELS, "scoring": SCORING}
+    if request.htmx:
+        return HTMXTemplate(
+            template_name="community/partials/_leaderboard.html",
+            context=context,
+            push_url=f"/leaderboard?period={period}",
+        )
+    return Template("community/leaderboard.html", context=context)
+
+
+COMMUNITY_PAGES = [PostPages, CommentPages, CreatorPages, leaderboard_page, *STUDIO_PAGES]

@@ -1,0 +1,94 @@
+"""Creator profiles: bio, follower count, posts, rooms (live, upcoming, past) and showcased products."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.follows import ensure_profile, follower_count, is_creator, is_following
+from community.models import CreatorProfile
+from community.posts import PostService, iso
+from community.schemas import CreatorOut, CreatorPatch, CreatorRooms, RoomSummary
+from kernel.auth import CurrentUser
+from kernel.auth.models import User
+from kernel.clock import Clock
+from kernel.errors import NotFound, RuleBroken
+from live.models import Room, RoomStatus
+from shop import ProductOut, products_by_id
+
+PROFILE_POSTS = 20
+PAST_ROOMS = 10
+
+
+async def creator_rooms(session: AsyncSession, host_id: UUID) -> CreatorRooms:
+    """The host's live rooms, upcoming ones soonest first, and the latest past ones."""
+
+    def summary(room: Room) -> RoomSummary:
+        return RoomSummary(
+            str(room.id), room.title, room.status, iso(room.scheduled_for), iso(room.started_at), iso(room.ended_at)
+        )
+
+    async def of(status: RoomStatus, *order: object, limit: int = 20) -> list[RoomSummary]:
+        query = select(Room).where(Room.host_id == host_id, Room.status == status).order_by(*order).limit(limit)
+        return [summary(r) for r in await session.scalars(query)]
+
+    return CreatorRooms(
+        live=await of(RoomStatus.LIVE, Room.started_at.desc()),
+        upcoming=await of(RoomStatus.SCHEDULED, Room.scheduled_for, Room.id),
+        past=await of(RoomStatus.ENDED, Room.ended_at.desc(), limit=PAST_ROOMS),
+    )
+
+
+class ProfileService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.posts = PostService(session, clock)
+
+    async def get(self, creator_id: UUID, viewer: CurrentUser | None) -> CreatorOut:
+        if not await is_creator(self.session, creator_id):
+            raise NotFound("creator_not_found", f"There is no creator {creator_id}.")
+        user = await self.session.get(User, creator_id)
+        profile = await self.session.scalar(select(CreatorProfile).where(CreatorProfile.user_id == creator_id))
+        posts, _ = await self.posts.page(author_id=creator_id, hashtag=None, limit=PROFILE_POSTS, cursor=None)
+        return CreatorOut(
+            id=str(creator_id),
+            display_name=user.display_name if user else "",
+            bio=profile.bio if profile else "",
+            follower_count=await follower_count(self.session, creator_id),
+            following=await is_following(self.session, viewer, creator_id),
+            posts=await self.posts.summaries(posts),
+            rooms=await creator_rooms(self.session, creator_id),
+            showcase=await self.showcase(profile),
+        )
+
+    async def showcase(self, profile: CreatorProfile | None) -> list[ProductOut]:
+        """The showcased products that still exist, in the creator's order."""
+        ids = [UUID(i) for i in (profile.showcase_product_ids if profile else [])]
+        found = await products_by_id(self.session, ids)
+        return [found[i] for i in ids if i in found]
+
+    async def update(self, user: CurrentUser, data: CreatorPatch) -> CreatorProfile:
+        profile = await ensure_profile(self.session, UUID(user.id))
+        if data.bio is not None:
+            profile.bio = data.bio.strip()
+        if data.showcase_product_ids is not None:
+            wanted: dict[str, UUID | None] = {}
+            for ref in data.showcase_product_ids:
+                try:
+                    wanted[ref] = UUID(ref)
+                except ValueError:
+                    wanted[ref] = None
+            found = await products_by_id(self.session, [p for p in wanted.values() if p])
+            missing = [ref for ref, pid in wanted.items() if pid is None or pid not in found]
+            if missing:
+                raise RuleBroken(
+                    "unknown_product",
+                    f"These products do not exist: {', '.join(missing)}.",
+                    product_ids=missing,
+                    errors=[{"field": "showcase_product_ids", "message": f"no product {m}"} for m in missing],
+                )
+            profile.showcase_product_ids = [str(p) for p in wanted.values()]
+        await self.session.flush()
+        return profile

@@ -1,0 +1,161 @@
+"""msgspec shapes of the community JSON API: inputs reject unknown fields, outputs name what they hold."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from msgspec import Meta, Struct
+
+from kernel.money import Money
+from shop import ProductOut
+
+Title = Annotated[str, Meta(min_length=1, max_length=160)]
+Body = Annotated[str, Meta(max_length=50_000)]
+Hashtag = Annotated[str, Meta(min_length=1, max_length=31)]
+Hashtags = Annotated[list[Hashtag], Meta(max_length=5)]
+PostStatusIn = Literal["draft", "published"]
+
+
+class PostIn(Struct, forbid_unknown_fields=True):
+    title: Title
+    body: Body
+    hashtags: Hashtags = []
+    status: PostStatusIn = "draft"
+
+
+class PostPatch(Struct, forbid_unknown_fields=True):
+    title: Title | None = None
+    body: Body | None = None
+    hashtags: Hashtags | None = None
+    status: PostStatusIn | None = None
+
+
+class PreviewIn(Struct, forbid_unknown_fields=True):
+    body: Body
+
+
+class AuthorOut(Struct):
+    id: str
+    display_name: str
+
+
+class PostOut(Struct):
+    """A post. ``html`` holds one ``<div class="product-embed" data-product-id="...">`` per embed, for the card
+    that ``products`` describes with its current price and stock."""
+
+    id: str
+    author: AuthorOut
+    title: str
+    body: str
+    html: str
+    hashtags: list[str]
+    status: str
+    cover_image_url: str | None
+    products: list[ProductOut]
+    like_count: int
+    comment_count: int
+    created_at: str | None
+    updated_at: str | None
+    published_at: str | None
+    liked: bool = False  # by the caller
+
+
+class PostSummary(Struct):
+    id: str
+    author: AuthorOut
+    title: str
+    excerpt: str
+    hashtags: list[str]
+    status: str
+    cover_image_url: str | None
+    like_count: int
+    comment_count: int
+    published_at: str | None
+    updated_at: str | None
+
+
+class PostPage(Struct):
+    items: list[PostSummary]
+    next_cursor: str | None
+
+
+class CommentIn(Struct, forbid_unknown_fields=True):
+    text: Annotated[str, Meta(min_length=1, max_length=1000)]
+
+
+class CommentOut(Struct):
+    id: str
+    post_id: str
+    author: AuthorOut
+    text: str  # plain text as written; escape it wherever it is shown
+    at: str | None
+
+
+class CommentPage(Struct):
+    items: list[CommentOut]
+    next_cursor: str | None
+
+
+class LikeOut(Struct):
+    post_id: str
+    liked: bool
+    like_count: int
+
+
+class FollowOut(Struct):
+    creator_id: str
+    following: bool
+    follower_count: int
+
+
+class RoomSummary(Struct):
+    id: str
+    title: str
+    status: str
+    scheduled_for: str | None
+    started_at: str | None
+    ended_at: str | None
+
+
+class CreatorRooms(Struct):
+    live: list[RoomSummary]
+    upcoming: list[RoomSummary]
+    past: list[RoomSummary]
+
+
+class CreatorOut(Struct):
+    id: str
+    display_name: str
+    bio: str
+    follower_count: int
+    following: bool  # the caller follows this creator
+    posts: list[PostSummary]
+    rooms: CreatorRooms
+    showcase: list[ProductOut]
+
+
+class CreatorPatch(Struct, forbid_unknown_fields=True):
+    bio: Annotated[str, Meta(max_length=2000)] | None = None
+    showcase_product_ids: (
+        Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]], Meta(max_length=12)] | None
+    ) = None
+
+
+class LeaderboardEntry(Struct):
+    rank: int
+    creator: AuthorOut
+    level: str
+    score: int
+    net_sales: Money
+    likes: int
+    comments: int
+    new_followers: int
+
+
+class LeaderboardOut(Struct):
+    period: str
+    since: str
+    until: str
+    scoring: str
+    levels: dict[str, int]
+    entries: list[LeaderboardEntry]
