@@ -1,0 +1,171 @@
+"""HTML pages of live rooms: the listing, the room (video, chat, products, in-page checkout) and the creator studio.
+
+The pages render the room as it is now; ``static/js/room.js`` keeps it current from the room channel, and the
+WebRTC clients (``whip.js``, ``whep.js``) carry the video. Everything a script needs rides in one JSON data block
+(``<script type="application/json">``), which the Content-Security-Policy lets through because it never runs.
+Actions (pins, deals, moderation, scheduling) go to the JSON API with the page's CSRF token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote, unquote
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from kernel.auth import CurrentUser, Role, requires_role
+from kernel.errors import NotFound
+from kernel.money import MINOR_UNITS
+from kernel.problems import on_http_exception
+from live.deps import LIVE_DEPENDENCIES
+from live.models import Room, RoomStatus
+from live.rooms import RoomService, can_moderate
+from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
+from live.views import is_host, room_out, room_summaries
+
+Rooms = NamedDependency[RoomService]
+LISTED = 24  # rooms per section of /live
+STUDIO_ROOMS = 50
+
+
+def ice_servers(entries: tuple[str, ...]) -> list[dict[str, str]]:
+    """``RTCIceServer`` objects from the settings' entries (``stun:host:port``, ``turn:user:secret@host:port``)."""
+    servers = []
+    for entry in entries:
+        scheme, _, rest = entry.partition(":")
+        credentials, at, host = rest.rpartition("@")
+        if not at:
+            servers.append({"urls": entry})
+            continue
+        username, _, credential = credentials.partition(":")
+        servers.append({"urls": f"{scheme}:{host}", "username": unquote(username), "credential": unquote(credential)})
+    return servers
+
+
+def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """Opening a studio page signed out leads to sign-in and back."""
+    if request.method == "GET" and request.headers.get("hx-request") != "true":
+        return Redirect("/signin?next=" + quote(request.url.path, safe="/"))
+    return on_http_exception(request, exc)
+
+
+def _viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    return request.scope.get("user")
+
+
+async def _room_out(request: Request[Any, Any, Any], rooms: RoomService, room: Room, state: State) -> RoomOut:
+    return await room_out(
+        rooms,
+        room,
+        _viewer(request),
+        counts=getattr(state, "room_viewers", None),
+        public_url=state.settings.public_url,
+    )
+
+
+def _page_data(room: RoomOut, request: Request[Any, Any, Any], state: State, **extra: Any) -> dict[str, Any]:
+    """What the room's scripts start from; the channel's frames keep it current."""
+    me = _viewer(request)
+    base = f"/live/rooms/{room.id}"
+    data = {
+        "room_id": room.id,
+        "host_id": room.host.id,
+        "status": room.status,
+        "me": {"id": me.id, "display_name": me.display_name} if me else None,
+        "ws_url": f"{base}/ws",
+        "whep_url": f"{base}/whep",
+        "ice_servers": ice_servers(state.settings.live.ice_servers),
+        "products": {
+            p.id: {"id": p.id, "title": p.title, "price": p.price, "stock": p.stock, "image_url": p.image_url}
+            for p in [*room.products, *room.pinned_products]
+        },
+        "pinned": [p.id for p in room.pinned_products],
+        "deals": room.deals,
+        "signin_url": "/signin?next=" + quote(base, safe="/"),
+        **extra,
+    }
+    return msgspec.to_builtins(data)
+
+
+class LivePages(Controller):
+    path = "/live"
+    include_in_schema = False
+    dependencies = LIVE_DEPENDENCIES
+
+    @get("/")
+    async def index(self, rooms: Rooms) -> Template:
+        """Rooms live now (most recently started first) and upcoming ones (soonest first)."""
+        live, _ = await rooms.page(status=RoomStatus.LIVE, host_id=None, limit=LISTED, cursor=None)
+        upcoming, _ = await rooms.page(status=RoomStatus.SCHEDULED, host_id=None, limit=LISTED, cursor=None)
+        return Template(
+            "live/index.html",
+            context={
+                "live_rooms": await room_summaries(rooms, live),
+                "upcoming_rooms": await room_summaries(rooms, upcoming),
+            },
+        )
+
+    @get("/rooms/{room_id:uuid}")
+    async def room(
+        self, request: Request[Any, Any, Any], room_id: FromPath[UUID], rooms: Rooms, state: State
+    ) -> Template:
+        """The room: the video when live, chat, pinned products and deals, and the in-page checkout."""
+        found = await rooms.get(room_id)
+        room = await _room_out(request, rooms, found, state)
+        moderator = can_moderate(found, _viewer(request))
+        data = _page_data(room, request, state, moderator=moderator)
+        return Template("live/room.html", context={"room": room, "data": data, "moderator": moderator})
+
+
+class StudioPages(Controller):
+    """The creator's side: schedule rooms, then go live from the browser (or OBS) and run the show."""
+
+    path = "/live/studio"
+    include_in_schema = False
+    dependencies = LIVE_DEPENDENCIES
+    guards = [requires_role(Role.INFLUENCER)]
+    exception_handlers = {NotAuthorizedException: signin_redirect}
+
+    @get("/")
+    async def studio(self, request: Request[Any, Any, Any], rooms: Rooms) -> Template:
+        mine, _ = await rooms.page(status=None, host_id=UUID(request.user.id), limit=STUDIO_ROOMS, cursor=None)
+        summaries = await room_summaries(rooms, mine)
+        by_status = {s: [r for r in summaries if r.status == s] for s in RoomStatus}
+        return Template(
+            "live/studio.html",
+            context={"rooms": by_status, "max_products": MAX_ROOM_PRODUCTS},
+        )
+
+    @get("/{room_id:uuid}")
+    async def studio_room(
+        self, request: Request[Any, Any, Any], room_id: FromPath[UUID], rooms: Rooms, state: State
+    ) -> Template:
+        """One room's control desk; its stream key is shown here, to its host only (others: not found)."""
+        found = await rooms.get(room_id)
+        if not is_host(found, request.user):
+            raise NotFound("room_not_found", f"You host no room {room_id}.")
+        room = await _room_out(request, rooms, found, state)
+        data = _page_data(
+            room,
+            request,
+            state,
+            moderator=True,
+            whip_url=room.whip_url,
+            stream_key=room.stream_key,
+            api_url=f"/api/live/rooms/{room.id}",
+            currency_digits=MINOR_UNITS,
+        )
+        return Template(
+            "live/studio_room.html",
+            context={"room": room, "data": data, "max_pinned": MAX_PINNED},
+        )
+
+
+LIVE_PAGES = [LivePages, StudioPages]

@@ -1,0 +1,83 @@
+// What the WHIP and WHEP clients share: one non-trickle offer/answer exchange over HTTP (RFC 9725 and WHEP).
+//
+// The whole offer, every ICE candidate included, goes in one POST, because OBS-style servers (and ours) answer
+// once and may not take trickled candidates. Gathering is given a deadline: a browser that finds no usable
+// interface may never report "complete", and a viewer should not wait forever for that.
+
+export const GATHER_TIMEOUT_MS = 2000;
+
+/** An HTTP answer other than 201 from a WHIP/WHEP endpoint, with the problem document's detail. */
+export class SessionError extends Error {
+  constructor(status, detail) {
+    super(detail || `The media server answered ${status}`);
+    this.name = "SessionError";
+    this.status = status;
+  }
+}
+
+/** Resolve when ICE gathering is complete, or after ``timeoutMs`` with whatever candidates were found. */
+export function iceGathered(pc, timeoutMs = GATHER_TIMEOUT_MS) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const finish = () => {
+      clearTimeout(timer);
+      pc.removeEventListener("icegatheringstatechange", onState);
+      pc.removeEventListener("icecandidate", onCandidate);
+      resolve();
+    };
+    const onState = () => { if (pc.iceGatheringState === "complete") finish(); };
+    const onCandidate = (event) => { if (!event.candidate) finish(); };
+    const timer = setTimeout(finish, timeoutMs);
+    pc.addEventListener("icegatheringstatechange", onState);
+    pc.addEventListener("icecandidate", onCandidate);
+  });
+}
+
+/** The request headers every call sends: the bearer token (WHIP) and the page's CSRF token (cookie sessions). */
+function headers(token, csrfToken, extra = {}) {
+  const result = { ...extra };
+  if (token) result.Authorization = `Bearer ${token}`;
+  if (csrfToken) result["x-csrftoken"] = csrfToken;
+  return result;
+}
+
+async function problemDetail(response) {
+  try {
+    const type = response.headers.get("Content-Type") || "";
+    if (type.includes("json")) return (await response.json()).detail || "";
+    return (await response.text()).slice(0, 200);
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Offer, gather, POST the offer as application/sdp, apply the 201 answer.
+ * Returns the session's absolute URL (from Location, resolved against the final URL after any 307 redirect).
+ */
+export async function exchange(pc, url, { token, csrfToken, gatherTimeoutMs = GATHER_TIMEOUT_MS } = {}) {
+  await pc.setLocalDescription(await pc.createOffer());
+  await iceGathered(pc, gatherTimeoutMs);
+  const response = await fetch(url, {
+    method: "POST",
+    headers: headers(token, csrfToken, { "Content-Type": "application/sdp" }),
+    body: pc.localDescription.sdp,
+    credentials: "same-origin",
+  });
+  if (response.status !== 201) throw new SessionError(response.status, await problemDetail(response));
+  const location = response.headers.get("Location");
+  await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+  return location ? new URL(location, response.url).href : null;
+}
+
+/** End a session (DELETE its Location). A session the server already forgot (404) counts as ended. */
+export async function endSession(location, { token, csrfToken } = {}) {
+  if (!location) return;
+  const response = await fetch(location, {
+    method: "DELETE",
+    headers: headers(token, csrfToken),
+    credentials: "same-origin",
+    keepalive: true, // still sent when the page is being closed
+  });
+  if (!response.ok && response.status !== 404) throw new SessionError(response.status, await problemDetail(response));
+}

@@ -1,0 +1,242 @@
+"""The live pages as browsers see them: the listing, the room for anyone, and the studio for its host only.
+
+Pages are read with bearer tokens (the pages authenticate like the API) or anonymously; the scripts' starting
+state is the JSON data block each room page embeds.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from typing import Any
+
+from httpx import AsyncClient, Response
+from litestar import Litestar
+from markupsafe import escape
+
+from kernel.clock import FixedClock
+from tests.factories import bearer, signed_in
+from tests.live.helpers import end_room, go_live, make_creator, make_products, rfc3339, schedule_room
+from tests.shop.helpers import make_admin
+
+HTML = {"accept": "text/html"}
+XSS = "<script>alert('x')</script>"
+
+
+async def get_page(client: AsyncClient, path: str, token: str | None = None) -> Response:
+    headers = {**HTML, **(bearer(token) if token else {})}
+    return await client.get(path, headers=headers, follow_redirects=False)
+
+
+def page_data(page: Response) -> dict[str, Any]:
+    found = re.search(r'<script type="application/json" id="room-data">(.*?)</script>', page.text, re.S)
+    assert found, "the page carries no room data"
+    return json.loads(found.group(1))
+
+
+def section(page: Response, element_id: str) -> str:
+    """The HTML of the <section id=...> named ``element_id``."""
+    found = re.search(rf'<section[^>]*id="{element_id}"[^>]*>(.*?)</section>', page.text, re.S)
+    assert found, f"no section {element_id}"
+    return found.group(1)
+
+
+async def test_live_lists_rooms_live_now_and_upcoming_with_links(client: AsyncClient, app: Litestar) -> None:
+    _, token = await make_creator(client)
+    products = await make_products(client)
+    on_air = await schedule_room(client, token, products, title="On air now")
+    later = await schedule_room(client, token, products, title="Tomorrow's haul")
+    await go_live(app, on_air["id"])
+
+    page = await get_page(client, "/live")
+
+    assert page.status_code == 200
+    live_now, upcoming = section(page, "live-now"), section(page, "upcoming")
+    assert "On air now" in live_now and f'href="/live/rooms/{on_air["id"]}"' in live_now
+    assert "Tomorrow&#39;s haul" in upcoming and f'href="/live/rooms/{later["id"]}"' in upcoming
+    assert "Tomorrow" not in live_now and "On air now" not in upcoming
+
+
+async def test_ended_rooms_leave_the_listing(client: AsyncClient, app: Litestar) -> None:
+    _, token = await make_creator(client)
+    room = await schedule_room(client, token, title="Over and done")
+    await go_live(app, room["id"])
+    await end_room(app, room["id"])
+
+    page = await get_page(client, "/live")
+
+    assert "Over and done" not in page.text
+    assert "No one is live right now" in page.text
+
+
+async def test_anonymous_visitors_watch_a_scheduled_room_and_are_asked_to_sign_in_to_chat(
+    client: AsyncClient, clock: FixedClock
+) -> None:
+    host, token = await make_creator(client)
+    products = await make_products(client, 2)
+    start = clock.now() + timedelta(hours=3)
+    room = await schedule_room(client, token, products, title="Evening show", scheduled_for=rfc3339(start))
+
+    page = await get_page(client, f"/live/rooms/{room['id']}")
+
+    assert page.status_code == 200
+    assert 'data-testid="room-status"' in page.text and ">Scheduled<" in page.text
+    assert f'datetime="{rfc3339(start)}"' in page.text  # the start time, shown in the reader's zone by script
+    assert f"/signin?next=/live/rooms/{room['id']}" in page.text
+    assert 'data-role="chat-form"' not in page.text
+    data = page_data(page)
+    assert data["me"] is None and data["moderator"] is False
+    assert data["status"] == "scheduled" and data["host_id"] == host["id"]
+    assert data["ws_url"] == f"/live/rooms/{room['id']}/ws" and data["whep_url"] == f"/live/rooms/{room['id']}/whep"
+    assert set(data["products"]) == set(products)
+    assert data["products"][products[0]]["price"] == {"amount_minor": 2500, "currency": "USD"}
+    assert room["stream_key"] not in page.text
+
+
+async def test_a_signed_in_viewer_gets_the_chat_form_and_sees_pins_and_deals(
+    client: AsyncClient, app: Litestar, clock: FixedClock
+) -> None:
+    _, host = await make_creator(client)
+    products = await make_products(client, 2)
+    room = await schedule_room(client, host, products)
+    await go_live(app, room["id"])
+    pinned = await client.post(f"/api/live/rooms/{room['id']}/pin", json={"product_id": products[1]}, headers=bearer(host))
+    assert pinned.status_code == 200, pinned.text
+    deal = await client.post(
+        f"/api/live/rooms/{room['id']}/deals",
+        headers=bearer(host),
+        json={
+            "product_id": products[0],
+            "price": {"amount_minor": 1500, "currency": "USD"},
+            "quantity": 5,
+            "ends_at": rfc3339(clock.now() + timedelta(minutes=10)),
+            "per_buyer_limit": 2,
+        },
+    )
+    assert deal.status_code == 201, deal.text
+    viewer, token = await signed_in(client)
+
+    page = await get_page(client, f"/live/rooms/{room['id']}", token)
+
+    assert page.status_code == 200 and ">LIVE<" in page.text
+    assert 'data-role="chat-form"' in page.text
+    data = page_data(page)
+    assert data["me"]["id"] == viewer["id"] and data["moderator"] is False
+    assert data["pinned"] == [products[1]]
+    assert [(d["id"], d["remaining"], d["per_buyer_limit"]) for d in data["deals"]] == [(deal.json()["id"], 5, 2)]
+    assert f'data-buy="{products[1]}"' in page.text  # the pinned product's Buy button
+    assert f'data-deal="{deal.json()["id"]}"' in page.text and "$15.00" in page.text
+    assert room["stream_key"] not in page.text
+
+
+async def test_the_host_and_admins_moderate_from_the_room_page(client: AsyncClient, app: Litestar) -> None:
+    _, host = await make_creator(client)
+    room = await schedule_room(client, host)
+    admin = await make_admin(client, app)
+    _, other_creator = await make_creator(client)
+
+    for token, moderator in ((host, True), (admin, True), (other_creator, False)):
+        page = await get_page(client, f"/live/rooms/{room['id']}", token)
+        assert page_data(page)["moderator"] is moderator
+        assert room["stream_key"] not in page.text  # never on the public page, even for the host
+
+
+async def test_an_ended_room_says_so(client: AsyncClient, app: Litestar) -> None:
+    _, token = await make_creator(client)
+    room = await schedule_room(client, token)
+    await go_live(app, room["id"])
+    await end_room(app, room["id"])
+
+    page = await get_page(client, f"/live/rooms/{room['id']}")
+
+    assert "This show has ended" in page.text and ">Ended<" in page.text
+    assert page_data(page)["status"] == "ended"
+
+
+async def test_an_unknown_room_is_not_found(client: AsyncClient) -> None:
+    page = await get_page(client, "/live/rooms/0192e0c4-0000-7000-8000-000000000000")
+
+    assert page.status_code == 404 and "text/html" in page.headers["content-type"]
+
+
+async def test_room_titles_and_descriptions_are_escaped_everywhere(client: AsyncClient, app: Litestar) -> None:
+    _, token = await make_creator(client)
+    room = await schedule_room(client, token, title=XSS, description=f"Tonight {XSS}")
+
+    for path in ("/live", f"/live/rooms/{room['id']}", "/live/studio", f"/live/studio/{room['id']}"):
+        page = await get_page(client, path, token)
+        assert page.status_code == 200, path
+        assert XSS not in page.text, path
+        assert str(escape(XSS)) in page.text, path
+    # The data block holds the title only through JSON escaping: no "</script>" can end it early.
+    studio = await get_page(client, f"/live/studio/{room['id']}", token)
+    block = re.search(r'id="room-data">(.*?)</script>', studio.text, re.S)
+    assert block and "<" not in block.group(1)
+
+
+async def test_the_studio_is_for_influencers_only(client: AsyncClient) -> None:
+    anonymous = await get_page(client, "/live/studio")
+    assert anonymous.status_code in (302, 303, 307)
+    assert anonymous.headers["location"] == "/signin?next=/live/studio"
+
+    _, buyer = await signed_in(client, ["buyer"])
+    _, seller = await signed_in(client, ["seller"])
+    for token in (buyer, seller):
+        refused = await get_page(client, "/live/studio", token)
+        assert refused.status_code == 403 and "Not allowed" in refused.text
+        listing = await get_page(client, "/live", token)
+        assert 'href="/live"' in listing.text and 'href="/live/studio"' not in listing.text
+
+    _, creator = await make_creator(client)
+    studio = await get_page(client, "/live/studio", creator)
+    assert studio.status_code == 200 and 'id="schedule-form"' in studio.text
+    assert 'href="/live/studio"' in studio.text  # the navigation's Studio item
+
+
+async def test_the_studio_lists_only_the_hosts_own_rooms(client: AsyncClient, app: Litestar) -> None:
+    _, mine = await make_creator(client)
+    _, theirs = await make_creator(client)
+    products = await make_products(client)
+    upcoming = await schedule_room(client, mine, products, title="My upcoming show")
+    on_air = await schedule_room(client, mine, products, title="My live show")
+    await go_live(app, on_air["id"])
+    await schedule_room(client, theirs, products, title="Someone else's show")
+
+    page = await get_page(client, "/live/studio", mine)
+
+    assert "My upcoming show" in page.text and "My live show" in page.text
+    assert "Someone else" not in page.text
+    assert f'href="/live/studio/{upcoming["id"]}"' in page.text and f'href="/live/studio/{on_air["id"]}"' in page.text
+
+
+async def test_the_stream_key_is_shown_on_the_hosts_studio_page_only(client: AsyncClient, app: Litestar) -> None:
+    _, host = await make_creator(client)
+    room = await schedule_room(client, host)
+    key, path = room["stream_key"], f"/live/studio/{room['id']}"
+
+    page = await get_page(client, path, host)
+
+    assert page.status_code == 200
+    assert f'value="{key}"' in page.text and f'value="{room["whip_url"]}"' in page.text
+    assert "Bearer Token" in page.text  # the OBS how-to
+    data = page_data(page)
+    assert data["stream_key"] == key and data["whip_url"] == room["whip_url"] and data["moderator"] is True
+
+    _, other_creator = await make_creator(client)
+    admin = await make_admin(client, app)
+    refused = await get_page(client, path, other_creator)
+    assert refused.status_code == 404 and key not in refused.text
+    assert (await get_page(client, path, admin)).status_code == 403  # not an influencer at all
+    assert (await get_page(client, path)).headers["location"] == f"/signin?next={path}"
+
+
+async def test_a_rotated_key_replaces_the_old_one_on_the_studio_page(client: AsyncClient) -> None:
+    _, host = await make_creator(client)
+    room = await schedule_room(client, host)
+    rotated = await client.post(f"/api/live/rooms/{room['id']}/stream-key", headers=bearer(host))
+    assert rotated.status_code == 200, rotated.text
+
+    page = await get_page(client, f"/live/studio/{room['id']}", host)
+
+    assert rotated.json()["stream_key"] in page.text and room["stream_key"] not in page.text
