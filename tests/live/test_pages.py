@@ -101,7 +101,9 @@ async def test_a_signed_in_viewer_gets_the_chat_form_and_sees_pins_and_deals(
     products = await make_products(client, 2)
     room = await schedule_room(client, host, products)
     await go_live(app, room["id"])
-    pinned = await client.post(f"/api/live/rooms/{room['id']}/pin", json={"product_id": products[1]}, headers=bearer(host))
+    pinned = await client.post(
+        f"/api/live/rooms/{room['id']}/pin", json={"product_id": products[1]}, headers=bearer(host)
+    )
     assert pinned.status_code == 200, pinned.text
     deal = await client.post(
         f"/api/live/rooms/{room['id']}/deals",
