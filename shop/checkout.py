@@ -17,12 +17,12 @@ from kernel.clock import Clock
 from kernel.errors import RuleBroken
 from kernel.money import Money
 from kernel.settings import ShopSettings
-from shop import escrow, idempotency
+from shop import deals, escrow, idempotency
 from shop.attribution import Attribution
 from shop.catalog import CatalogService
-from shop.events import ORDERS_TOPIC, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
+from shop.events import ORDERS_TOPIC, DealRemaining, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
 from shop.idempotency import Replay
-from shop.models import Category, Order, OrderEvent, OrderLine, OrderStatus, Product
+from shop.models import Category, Deal, Order, OrderEvent, OrderLine, OrderStatus, Product
 from shop.orders import OrderService
 from shop.payments.gateway import PaymentGateway
 from shop.schemas import CheckoutIn, CheckoutOut
@@ -36,6 +36,11 @@ class _Line:
     commission_bps: int
     creator_id: UUID | None
     source: dict[str, str] | None
+    deal: Deal | None = None  # bought at the deal's price
+
+    @property
+    def unit_price(self) -> Money:
+        return self.deal.price if self.deal is not None else self.product.price
 
 
 class Checkout:
@@ -73,13 +78,21 @@ class Checkout:
         stock_left = {}
         for product_id, quantity in sorted(_quantities(lines).items()):  # one lock order: no deadlocks
             stock_left[product_id] = await self.catalog.reserve(product_id, quantity)
-        total = sum((line.product.price * line.quantity for line in lines), Money.zero(self.settings.currency))
+        deals_left = {}
+        for deal, quantity in _deal_quantities(lines):  # after the products, in id order: one lock order again
+            deals_left[deal] = await deals.take(self.session, deal, quantity, now)
+            # Counted after ``take`` locked the deal's row, so a buyer's concurrent checkouts see each other.
+            deals.check_limit(deal, await deals.bought_by(self.session, deal.id, buyer_id), quantity)
+        total = sum((line.unit_price * line.quantity for line in lines), Money.zero(self.settings.currency))
         checkout_id = uuid7()
         charge = await self.gateway.charge(total, cart.payment.token, reference=str(checkout_id))
         try:
             orders = await self._write_orders(buyer, checkout_id, charge.charge_id, cart, lines)
             for product_id, left in stock_left.items():
                 self.bus.after_commit(self.session, product_topic(product_id), StockChanged(str(product_id), left))
+            for deal, left in deals_left.items():
+                remaining = DealRemaining(str(deal.id), str(deal.product_id), left)
+                self.bus.after_commit(self.session, product_topic(deal.product_id), remaining)
             views = await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).views(orders)
             reply = await idempotency.remember(
                 self.session,
@@ -105,12 +118,7 @@ class Checkout:
             )
         lines = []
         for index, (item, product_id) in enumerate(zip(cart.items, ids, strict=True)):
-            if item.deal_id is not None:
-                raise RuleBroken(
-                    "unknown_deal",
-                    f"There is no live deal {item.deal_id!r}.",
-                    errors=[{"field": f"items[{index}].deal_id", "message": "unknown deal"}],
-                )
+            deal = None if item.deal_id is None else await self._deal(item.deal_id, product_id, index)
             product = products.get(product_id)
             if product is None:
                 raise RuleBroken(
@@ -124,9 +132,24 @@ class Checkout:
                 )
             found_at = item.source or cart.source
             source = found_at.as_dict() if found_at else None
+            if source is None and deal is not None:
+                source = dict(deal.context)  # a deal is found where it runs: its room credits its host
             creator = await self.attribution.creator_for(self.session, buyer_id, source)
-            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator, source))
+            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator, source, deal))
         return lines
+
+    async def _deal(self, raw_id: str, product_id: UUID, index: int) -> Deal:
+        field = f"items[{index}].deal_id"
+        try:
+            deal = await self.session.get(Deal, UUID(raw_id))
+        except ValueError:
+            deal = None
+        if deal is None:
+            raise RuleBroken(
+                "unknown_deal", f"There is no deal {raw_id!r}.", errors=[{"field": field, "message": "unknown deal"}]
+            )
+        deals.check_open(deal, product_id, self.clock.now(), field)
+        return deal
 
     async def _write_orders(
         self, buyer: CurrentUser, checkout_id: UUID, charge_id: str, cart: CheckoutIn, lines: list[_Line]
@@ -137,7 +160,7 @@ class Checkout:
             by_seller[line.product.seller_id].append(line)
         orders = []
         for seller_id, seller_lines in by_seller.items():
-            total = sum(line.product.price_minor * line.quantity for line in seller_lines)
+            total = sum(line.unit_price.amount_minor * line.quantity for line in seller_lines)
             order = Order(
                 checkout_id=checkout_id,
                 buyer_id=UUID(buyer.id),
@@ -157,13 +180,14 @@ class Checkout:
                     order_id=order.id,
                     product_id=line.product.id,
                     title=line.product.title,
-                    unit_price_minor=line.product.price_minor,
+                    unit_price_minor=line.unit_price.amount_minor,
                     quantity=line.quantity,
                     category_slug=line.product.category_slug,
                     commission_bps=line.commission_bps,
                     creator_id=line.creator_id,
                     affiliate_rate_bps=line.product.affiliate_rate_bps if line.creator_id else 0,
                     source=line.source,
+                    deal_id=line.deal.id if line.deal is not None else None,
                 )
                 for line in seller_lines
             )
@@ -189,6 +213,7 @@ class Checkout:
                             li.quantity,
                             str(li.creator_id) if li.creator_id else None,
                             li.source,
+                            str(li.deal.id) if li.deal is not None else None,
                         )
                         for li in seller_lines
                     ],
@@ -204,6 +229,16 @@ def _quantities(lines: list[_Line]) -> dict[UUID, int]:
     for line in lines:
         totals[line.product.id] += line.quantity
     return totals
+
+
+def _deal_quantities(lines: list[_Line]) -> list[tuple[Deal, int]]:
+    totals: dict[UUID, int] = defaultdict(int)
+    by_id = {}
+    for line in lines:
+        if line.deal is not None:
+            totals[line.deal.id] += line.quantity
+            by_id[line.deal.id] = line.deal
+    return [(by_id[deal_id], totals[deal_id]) for deal_id in sorted(totals)]
 
 
 def _product_id(value: str, index: int) -> UUID:
