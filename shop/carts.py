@@ -11,8 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import RuleBroken
 from kernel.money import Money
+from shop.attribution import Attribution
 from shop.catalog import CatalogService
 from shop.models import CartItem, Product
+from shop.touches import TouchKind, TouchRecorder
 
 MAX_QUANTITY = 1000
 
@@ -29,9 +31,17 @@ class CartLine:
 
 
 class CartService:
-    def __init__(self, session: AsyncSession, catalog: CatalogService) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        catalog: CatalogService,
+        touches: TouchRecorder | None = None,
+        attribution: Attribution | None = None,
+    ) -> None:
         self.session = session
         self.catalog = catalog
+        self.touches = touches  # add-to-cart touches feed the reports' funnel
+        self.attribution = attribution
 
     async def lines(self, buyer_id: UUID) -> list[CartLine]:
         rows = await self.session.execute(
@@ -58,6 +68,25 @@ class CartService:
         item.quantity = new_quantity
         item.source = source or item.source
         await self.session.flush()
+        await self._touch(buyer_id, product.id, item.source or {})
+
+    async def _touch(self, buyer_id: UUID, product_id: UUID, source: dict[str, Any]) -> None:
+        if self.touches is None:
+            return
+        creator = None
+        if self.attribution is not None:
+            for kind, value in source.items():
+                if creator := await self.attribution.resolve(self.session, kind, str(value)):
+                    break
+        self.touches.record(
+            TouchKind.ADD_TO_CART,
+            creator_id=creator,
+            product_id=product_id,
+            room_id=_uuid(source.get("room_id")),
+            post_id=_uuid(source.get("post_id")),
+            link_code=str(source["ref"])[:32] if source.get("ref") else None,
+            user_id=buyer_id,
+        )
 
     async def set_quantity(self, buyer_id: UUID, product_id: UUID, quantity: int) -> None:
         if quantity <= 0:
@@ -74,3 +103,10 @@ class CartService:
         await self.session.execute(
             delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id)
         )
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None

@@ -32,8 +32,10 @@ def provide_checkout(db_session: NamedDependency[AsyncSession], state: State) ->
     return Checkout(db_session, state.clock, state.settings.shop, shop.payments, state.bus, shop.attribution)
 
 
-def provide_carts(db_session: NamedDependency[AsyncSession], catalog: NamedDependency[CatalogService]) -> CartService:
-    return CartService(db_session, catalog)
+def provide_carts(
+    db_session: NamedDependency[AsyncSession], catalog: NamedDependency[CatalogService], state: State
+) -> CartService:
+    return CartService(db_session, catalog, state.touches, state.shop.attribution)
 
 
 SHOP_DEPENDENCIES = {

@@ -39,6 +39,7 @@ class TouchRecorder:
         self._interval = flush_every.total_seconds()
         self._max_batch = max_batch
         self._buffer: list[dict[str, Any]] = []
+        self._writing: list[dict[str, Any]] = []  # the batch being inserted: neither buffered nor committed yet
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -71,18 +72,26 @@ class TouchRecorder:
         if len(self._buffer) >= self._max_batch:
             self._full.set()
 
+    def pending(self) -> list[dict[str, Any]]:
+        """Touches recorded but perhaps not committed yet, for readers that must not miss the last second (the
+        attribution rule at checkout, which cannot wait for a flush inside its own transaction)."""
+        return [*self._writing, *self._buffer]
+
     async def flush(self) -> int:
         """Write what is buffered now; returns how many touches were written."""
         batch, self._buffer = self._buffer, []
         self._full.clear()
         if not batch:
             return 0
+        self._writing = batch
         try:
             async with self._db.sessionmaker() as session, session.begin():
                 await session.execute(insert(Touch), batch)
         except Exception:
             log.exception("touches.flush_failed", extra={"lost": len(batch)})
             return 0
+        finally:
+            self._writing = []
         return len(batch)
 
     def start(self) -> None:

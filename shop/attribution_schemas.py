@@ -1,0 +1,85 @@
+"""msgspec Structs of the attribution and reports JSON API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+from kernel.money import Money
+from shop.schemas import Id
+
+
+class LinkTargetIn(Struct, forbid_unknown_fields=True):
+    """Exactly one of: a product, a room, a post, or the creator's whole storefront."""
+
+    product_id: Id | None = None
+    room_id: Id | None = None
+    post_id: Id | None = None
+    storefront: bool | None = None
+
+
+class LinkIn(Struct, forbid_unknown_fields=True):
+    target: LinkTargetIn
+
+
+class LinkOut(Struct):
+    code: str
+    url: str  # /r/{code}
+    target: str  # the page the link leads to
+
+
+class CouponIn(Struct, forbid_unknown_fields=True):
+    code: Annotated[str, Meta(min_length=1, max_length=40)]
+    discount_bps: Annotated[int, Meta(gt=0, le=5000)]
+
+
+class CouponOut(Struct):
+    code: str
+    discount_bps: int
+    creator_id: str
+
+
+class EarningOut(Struct):
+    """One order line's commission as its creator sees it."""
+
+    order_id: str
+    line_id: str
+    product_id: str
+    title: str
+    amount: Money  # what the line earns now, net of reversals
+    reversed: Money  # taken back by refunds
+    state: str  # pending | approved | payable | paid | reversed
+    payable_at: str | None  # when it may be paid out (the end of the dispute window); None before completion
+    reason: str  # the attribution rule that credited the line
+    sold_at: str
+
+
+class EarningsOut(Struct):
+    lines: list[EarningOut]
+    total: Money
+
+
+class ReportRowOut(Struct):
+    key: str
+    label: str
+    views: int
+    unique_viewers: int
+    clicks: int
+    add_to_carts: int
+    orders: int
+    units: int
+    gmv: Money
+    refunds: Money
+    net_gmv: Money
+    commission: Money
+    conversion_rate: float  # orders per click (0 when there are no clicks)
+    epc: Money  # commission earned per click
+    aov: Money  # net GMV per order
+
+
+class ReportOut(Struct):
+    group_by: str
+    since: str  # the first day included (the ``from`` parameter)
+    until: str  # the last day included (the ``to`` parameter)
+    rows: list[ReportRowOut]
