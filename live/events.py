@@ -87,9 +87,10 @@ class StatusChanged(Struct, tag_field="type", tag="status"):
     status: str
 
 
-class ChannelError(Struct, tag_field="type", tag="error"):
+class ChannelError(Struct, tag_field="type", tag="error", omit_defaults=True):
     code: str
     detail: str
+    retry_after: int | None = None  # seconds, on ``rate_limited`` and ``slow_mode``
 
 
 RoomEvent = ChatSent | Likes | Viewers | Pinned | DealOffered | StockLeft | Purchase | Moderation | StatusChanged

@@ -1,0 +1,229 @@
+"""The room channel, ``WS /live/rooms/{id}/ws`` (API.md, "Room channel").
+
+Anyone may watch; sending (chat, likes) needs the signed-in user the authentication middleware found from the
+session cookie or a bearer token. A joining socket first gets the room as it is now (status, pinned products,
+deals, likes, viewers, the recent chat), then one frame per tick from the room hub. Its own refusals come back
+as ``error`` frames to it alone; a frame larger than ``max_frame_bytes`` closes only that socket (1009).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+from litestar import WebSocket, websocket
+from litestar.channels import ChannelsPlugin
+from litestar.datastructures import State
+from litestar.params import FromPath
+from redis.asyncio import Redis
+
+from kernel.auth import CurrentUser
+from kernel.bus import Bus
+from kernel.clock import Clock
+from kernel.db import Database
+from kernel.settings import LiveSettings
+from live.chat import Chat, ChatIn, ChatRefused, client_frames, history
+from live.deals import DealService, deal_offered
+from live.events import ChannelError, Likes, Moderation, Pinned, RoomEvent, StatusChanged, Viewers
+from live.hub import CLOSE_BANNED, Listener, RoomHub
+from live.likes import LikeCounter
+from live.limits import retry_after
+from live.models import Room, SanctionKind
+from live.rooms import RoomService, can_moderate, product_card
+from live.viewers import ViewerCounts
+
+log = logging.getLogger("livecommerce.live.channel")
+
+CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_BIG = 1009
+_encode = msgspec.json.Encoder().encode
+
+
+class RoomChannel:
+    """The channel's parts for this process, kept in app state as ``room_channel`` (and ``room_viewers``)."""
+
+    def __init__(
+        self,
+        channels: ChannelsPlugin,
+        db: Database,
+        clock: Clock,
+        bus: Bus,
+        redis: Redis | None,
+        settings: LiveSettings,
+    ) -> None:
+        self.viewers = ViewerCounts(redis)
+        self.chat = Chat(db, clock, bus, redis, settings)
+        self.likes = LikeCounter(db, bus, redis, settings.tick.total_seconds())
+        self.hub = RoomHub(channels, self.viewers, settings.tick.total_seconds(), self.chat.on_moderation)
+
+    def start(self) -> None:
+        self.hub.start()
+        self.chat.writer.start()
+        self.likes.start()
+
+    async def stop(self) -> None:
+        await self.hub.stop()
+        await self.chat.writer.stop()
+        await self.likes.stop()
+
+    async def viewer_count(self, room_id: UUID) -> int:
+        """How many sockets watch the room, over every process (the rooms API shows it)."""
+        return await self.hub.viewer_count(room_id)
+
+
+def _text(payload: bytes) -> dict[str, Any]:
+    return {"type": "websocket.send", "text": payload.decode()}
+
+
+def _error(code: str, detail: str, wait: int | None = None) -> dict[str, Any]:
+    return _text(_encode(ChannelError(code, detail, wait)))
+
+
+def _room_id(raw: str) -> UUID | None:
+    try:
+        return UUID(raw)
+    except ValueError:
+        return None
+
+
+def _sender(socket: WebSocket[Any, Any, Any], public_url: str) -> CurrentUser | None:
+    """The user who may send on this socket.
+
+    A browser page on another site could open this socket with the visitor's session cookie; it may watch (the
+    room is public anyway) but not speak for them. Bearer tokens are not sent by browsers on their own.
+    """
+    user = socket.scope.get("user")
+    if user is None:
+        return None
+    origin = socket.headers.get("origin")
+    if origin is None or socket.headers.get("authorization", "").lower().startswith("bearer "):
+        return user
+    own = {_origin(public_url), f"{'https' if socket.url.scheme == 'wss' else 'http'}://{socket.headers.get('host')}"}
+    return user if _origin(origin) in own else None
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+@websocket("/live/rooms/{room_id:str}/ws", name="room_channel")
+async def room_channel(socket: WebSocket[Any, Any, Any], room_id: FromPath[str]) -> None:
+    """Watch a room and, signed in, chat and like in it."""
+    state = socket.app.state
+    services: RoomChannel = state.room_channel
+    user = _sender(socket, state.settings.public_url)
+    await socket.accept()
+    room = await _find_room(state, _room_id(room_id))
+    if room is None:
+        await socket.close(CLOSE_NOT_FOUND, "room_not_found")
+        return
+    if user is not None and SanctionKind.BAN in await services.chat.sanctions.of(room.id, UUID(user.id)):
+        await socket.close(CLOSE_BANNED, "banned")
+        return
+
+    listener = Listener(room.id, user.id if user else None, socket.send)
+    try:
+        await services.hub.join(room.id, listener, lambda: _open_room(state, services, room))
+        joined, history_ids = await _join_state(state, services, room)
+        await socket.send(_text(joined))
+        listener.start(history_ids)
+        await _receive(socket, state, services, room, user, listener)
+    finally:
+        await services.hub.leave(listener)
+
+
+async def _receive(
+    socket: WebSocket[Any, Any, Any],
+    state: State,
+    services: RoomChannel,
+    room: Room,
+    user: CurrentUser | None,
+    listener: Listener,
+) -> None:
+    max_bytes = state.settings.live.max_frame_bytes
+    moderator = can_moderate(room, user)
+    while True:
+        message = await socket.receive()
+        if message["type"] != "websocket.receive":
+            return  # the client left, or the hub closed this socket (a ban)
+        data = message.get("text")
+        raw = data.encode() if data is not None else message.get("bytes") or b""
+        if len(raw) > max_bytes:
+            await services.hub.leave(listener)
+            await socket.close(CLOSE_TOO_BIG, f"frames are at most {max_bytes} bytes")
+            return
+        if listener.closing:
+            continue
+        reply = await _handle(raw, services, room, user, moderator)
+        if reply is not None:
+            await socket.send(reply)
+
+
+async def _handle(
+    raw: bytes, services: RoomChannel, room: Room, user: CurrentUser | None, moderator: bool
+) -> dict[str, Any] | None:
+    """One client frame; the answer is an error frame for this socket, or None."""
+    try:
+        frame = client_frames.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        return _error("bad_frame", f'Send {{"type": "chat", "text": "..."}} or {{"type": "like"}} ({exc}).')
+    if user is None:
+        return _error("sign_in_required", "Sign in to chat and like; you can watch without signing in.")
+    if isinstance(frame, ChatIn):
+        slow_mode = 0 if moderator else services.hub.slow_mode_seconds(room.id)
+        try:
+            await services.chat.post(room.id, user, frame.text, slow_mode)
+        except ChatRefused as refused:
+            return _error(refused.code, refused.detail, refused.retry_after)
+        return None
+    wait = services.likes.tap(room.id, user.id)
+    if wait > 0:
+        return _error("rate_limited", "That is a lot of likes; give it a moment.", retry_after(wait))
+    return None
+
+
+async def _find_room(state: State, room_id: UUID | None) -> Room | None:
+    if room_id is None:
+        return None
+    async with state.db.sessionmaker() as session:
+        return await session.get(Room, room_id)
+
+
+async def _open_room(state: State, services: RoomChannel, room: Room) -> tuple[list[str], int, int]:
+    """What the hub needs to open a room's feed: its products' ids, its like total and its slow mode."""
+    async with state.db.sessionmaker() as session:
+        rooms = RoomService(session, state.clock, state.bus, state.settings.live)
+        fresh = await rooms.get(room.id)
+        product_ids = (await rooms.product_ids([fresh]))[fresh.id]
+    likes = await services.likes.total(fresh.id, fresh.like_count)
+    return [str(p) for p in product_ids], likes, fresh.slow_mode_seconds
+
+
+async def _join_state(state: State, services: RoomChannel, room: Room) -> tuple[bytes, set[str]]:
+    """The room as it is now, as one frame of events, and the ids of the chat messages in it.
+
+    Read after the socket joined the hub, so nothing published meanwhile is missed (a repeat is filtered out).
+    """
+    async with state.db.sessionmaker() as session:
+        rooms = RoomService(session, state.clock, state.bus, state.settings.live)
+        fresh = await rooms.get(room.id)
+        pinned = [product_card(p) for p in await rooms.pinned(fresh)]
+        deals = [deal_offered(d) for d in await DealService(rooms).active(fresh)]
+        chat = await history(session, room.id, state.settings.live.chat_history)
+    feed = services.hub.feeds.get(room.id)
+    slow_mode = feed.slow_mode_seconds if feed is not None else fresh.slow_mode_seconds
+    events: list[RoomEvent] = [
+        StatusChanged(fresh.status),
+        Pinned(pinned[0] if pinned else None, pinned),
+        *deals,
+        Likes(await services.likes.total(room.id, fresh.like_count)),
+        Viewers(await services.hub.viewer_count(room.id)),
+    ]
+    if slow_mode:
+        events.append(Moderation(action="slow_mode", slow_mode_seconds=slow_mode))
+    events.extend(chat)
+    return _encode(events), {message.id for message in chat}

@@ -1,0 +1,388 @@
+"""The room hub: one bus subscription per room per process, fanned out to that process's sockets once per tick.
+
+Each process keeps one :class:`RoomFeed` per room that has sockets here. A feed reads the room's topic and its
+products' topics from the bus, collects the tick's events, and every tick sends ONE frame (a JSON array), encoded
+once, to every local socket: cost follows frames, not messages. Counters (likes, viewers) go out as the latest
+totals only. Each socket has a bounded queue that loses its oldest frames, so a slow client falls behind alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+from uuid import UUID
+
+import msgspec
+from litestar.channels import ChannelsPlugin, Subscriber
+
+from live.events import Likes, Moderation, Purchase, StatusChanged, StockLeft, Viewers, room_topic
+from live.viewers import ViewerCounts
+from shop import ORDERS_TOPIC, DealRemaining, OrderPaid, ShopEvent, StockChanged, product_topic
+
+log = logging.getLogger("livecommerce.live.hub")
+
+# Frames a socket may fall behind by before it loses the oldest (about 5 s of ticks): enough for a phone on a
+# lossy network to catch up, small enough that a stalled client costs little memory.
+SOCKET_BACKLOG = 64
+# How long a joining socket filters chat it already received in its history (see Listener.skip).
+JOIN_OVERLAP_S = 2.0
+CLOSE_BANNED = 4403
+CLOSE_GOING_AWAY = 1001
+
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class _Peek(msgspec.Struct):
+    """Just enough of a room event to route it; chat and most events pass through as the bytes received."""
+
+    type: str
+    id: str | None = None
+
+
+_peek = msgspec.json.Decoder(_Peek)
+_likes = msgspec.json.Decoder(Likes)
+_moderation = msgspec.json.Decoder(Moderation)
+_status = msgspec.json.Decoder(StatusChanged)
+_product_events = msgspec.json.Decoder(StockChanged | DealRemaining)
+_shop_events = msgspec.json.Decoder(ShopEvent)
+_encode = msgspec.json.Encoder().encode
+
+
+class Frame:
+    """One tick's events as sent: the shared ASGI message, plus the parts for the rare socket that must filter."""
+
+    __slots__ = ("chat_ids", "message", "parts")
+
+    def __init__(self, parts: list[tuple[str | None, bytes]]) -> None:
+        self.parts = parts
+        self.chat_ids = {chat_id for chat_id, _ in parts if chat_id is not None}
+        self.message = _message(b"".join((b"[", b",".join(p for _, p in parts), b"]")))
+
+    def without(self, chat_ids: set[str]) -> dict[str, Any] | None:
+        kept = [p for chat_id, p in self.parts if chat_id not in chat_ids]
+        return _message(b"".join((b"[", b",".join(kept), b"]"))) if kept else None
+
+
+def _message(frame: bytes) -> dict[str, Any]:
+    # Text frames (browsers hand JSON text to ``event.data`` as a string); decoded once, shared by every socket.
+    return {"type": "websocket.send", "text": frame.decode()}
+
+
+class Listener:
+    """One socket's way out: a bounded queue (oldest dropped first) drained by its own writer task."""
+
+    __slots__ = ("closing", "dropped", "queue", "room_id", "send", "skip", "skip_until", "task", "user_id", "wake")
+
+    def __init__(self, room_id: UUID, user_id: str | None, send: Send) -> None:
+        self.room_id = room_id
+        self.user_id = user_id
+        self.send = send
+        self.queue: deque[dict[str, Any]] = deque()
+        self.wake = asyncio.Event()
+        self.dropped = 0
+        self.closing = False
+        self.task: asyncio.Task[None] | None = None
+        # Chat ids the socket got in its join state: the first frames after joining may repeat them.
+        self.skip: set[str] = set()
+        self.skip_until = 0.0
+
+    def start(self, history_ids: set[str]) -> None:
+        """Begin sending (after the join state went out): frames queued since joining follow it in order."""
+        self.skip = history_ids
+        self.skip_until = time.monotonic() + JOIN_OVERLAP_S
+        self.task = asyncio.create_task(self._write(), name="room-socket-writer")
+
+    def push(self, frame: Frame) -> None:
+        if self.closing:
+            return
+        message: dict[str, Any] | None = frame.message
+        if self.skip:
+            if time.monotonic() > self.skip_until:
+                self.skip = set()
+            elif self.skip & frame.chat_ids:
+                message = frame.without(self.skip)
+                if message is None:
+                    return
+        if len(self.queue) >= SOCKET_BACKLOG:
+            self.queue.popleft()
+            self.dropped += 1
+        self.queue.append(message)
+        self.wake.set()
+
+    def close_soon(self, code: int, reason: str) -> None:
+        """Close the socket after nothing else: queued frames are dropped, the close goes out next."""
+        if self.closing:
+            return
+        self.closing = True
+        self.queue.clear()
+        self.queue.append({"type": "websocket.close", "code": code, "reason": reason})
+        self.wake.set()
+
+    async def _write(self) -> None:
+        queue, wake, send = self.queue, self.wake, self.send
+        try:
+            while True:
+                while not queue:
+                    wake.clear()
+                    await wake.wait()
+                message = queue.popleft()
+                await send(message)
+                if message["type"] == "websocket.close":
+                    return
+        except Exception as exc:  # the client went away mid-send: its handler's receive loop ends it
+            log.debug("room.socket_send_failed", extra={"error": repr(exc)})
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+
+class RoomFeed:
+    """A room's events in this process: its bus subscription, the tick's pending events and its sockets."""
+
+    def __init__(self, room_id: UUID, subscriber: Subscriber, likes: int, slow_mode_seconds: int) -> None:
+        self.room_id = room_id
+        self.subscriber = subscriber
+        self.listeners: set[Listener] = set()
+        self.pending: list[tuple[str | None, bytes]] = []
+        self.stock: dict[tuple[str, str | None], bytes] = {}  # latest per product (and deal) this tick
+        self.likes = likes
+        self.likes_dirty = False
+        self.viewers = 0
+        self.viewers_dirty = False
+        self.slow_mode_seconds = slow_mode_seconds
+        self.reader: asyncio.Task[None] | None = None
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self.pending or self.stock or self.likes_dirty or self.viewers_dirty)
+
+    def take_frame(self) -> Frame:
+        parts = self.pending
+        parts.extend((None, stock) for stock in self.stock.values())
+        if self.likes_dirty:
+            parts.append((None, _encode(Likes(self.likes))))
+        if self.viewers_dirty:
+            parts.append((None, _encode(Viewers(self.viewers))))
+        self.pending, self.stock = [], {}
+        self.likes_dirty = self.viewers_dirty = False
+        return Frame(parts)
+
+    def set_likes(self, total: int) -> None:
+        # Totals from several processes may arrive out of order; a count only grows.
+        if total > self.likes:
+            self.likes = total
+            self.likes_dirty = True
+
+    def set_viewers(self, total: int) -> None:
+        if total != self.viewers:
+            self.viewers = total
+            self.viewers_dirty = True
+
+    def add_stock(self, product_id: str, remaining: int, deal_id: str | None) -> None:
+        self.stock[(product_id, deal_id)] = _encode(StockLeft(product_id, remaining, deal_id))
+
+    def on_room_event(self, raw: bytes, kind: _Peek, on_moderation: Callable[[UUID, Moderation], None]) -> None:
+        if kind.type == "likes":
+            self.set_likes(_likes.decode(raw).count)
+            return
+        if kind.type == "viewers":
+            return  # each process counts viewers itself (see ViewerCounts)
+        if kind.type == "moderation":
+            event = _moderation.decode(raw)
+            if event.action == "slow_mode" and event.slow_mode_seconds is not None:
+                self.slow_mode_seconds = event.slow_mode_seconds
+            if event.action == "ban" and event.user_id:
+                for listener in self.listeners:
+                    if listener.user_id == event.user_id:
+                        listener.close_soon(CLOSE_BANNED, "banned")
+            on_moderation(self.room_id, event)
+        self.pending.append((kind.id if kind.type == "chat" else None, raw))
+
+    def on_product_event(self, event: StockChanged | DealRemaining) -> None:
+        if isinstance(event, DealRemaining):
+            self.add_stock(event.product_id, event.remaining, event.deal_id)
+        else:
+            self.add_stock(event.product_id, event.stock, None)
+
+
+class RoomHub:
+    """Every room feed of this process, the tick that flushes them, and the purchase ticker's one subscription.
+
+    ``open_room`` is how the hub learns a room's products, like total and slow mode when its first socket
+    joins here (a database read the channel supplies). ``on_moderation`` lets chat drop its cached sanctions.
+    """
+
+    def __init__(
+        self,
+        channels: ChannelsPlugin,
+        viewers: ViewerCounts,
+        tick_s: float,
+        on_moderation: Callable[[UUID, Moderation], None],
+    ) -> None:
+        self.channels = channels
+        self.viewers = viewers
+        self.tick_s = tick_s
+        self.on_moderation = on_moderation
+        self.feeds: dict[UUID, RoomFeed] = {}
+        self._opening: dict[UUID, asyncio.Lock] = {}
+        self._orders: Subscriber | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.frames_sent = 0
+
+    # Life cycle ---------------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._tick_loop(), name="room-hub-tick"),
+            asyncio.create_task(self._viewers_loop(), name="room-hub-viewers"),
+        ]
+
+    async def stop(self) -> None:
+        for feed in list(self.feeds.values()):
+            for listener in list(feed.listeners):
+                listener.close_soon(CLOSE_GOING_AWAY, "server restarting")
+        await asyncio.sleep(0)  # let the writers hand their close frames to the server
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for feed in list(self.feeds.values()):
+            await self._close_feed(feed)
+        if self._orders is not None:
+            await self.channels.unsubscribe(self._orders)
+            self._orders = None
+        await self.viewers.forget_all()
+
+    # Sockets ------------------------------------------------------------------------------------------------------
+    async def join(
+        self,
+        room_id: UUID,
+        listener: Listener,
+        open_room: Callable[[], Awaitable[tuple[list[str], int, int]]],
+    ) -> RoomFeed:
+        """Attach ``listener`` to the room's feed, opening the feed (and its subscription) for the first one."""
+        feed = self.feeds.get(room_id)
+        if feed is None:
+            lock = self._opening.setdefault(room_id, asyncio.Lock())
+            async with lock:
+                feed = self.feeds.get(room_id)
+                if feed is None:
+                    feed = await self._open_feed(room_id, *await open_room())
+            self._opening.pop(room_id, None)
+        feed.listeners.add(listener)
+        self.viewers.set_local(room_id, len(feed.listeners))
+        return feed
+
+    async def leave(self, listener: Listener) -> None:
+        await listener.stop()
+        feed = self.feeds.get(listener.room_id)
+        if feed is None or listener not in feed.listeners:
+            return
+        feed.listeners.discard(listener)
+        self.viewers.set_local(feed.room_id, len(feed.listeners))
+        if not feed.listeners:
+            await self._close_feed(feed)
+
+    async def viewer_count(self, room_id: UUID) -> int:
+        return await self.viewers.total(room_id)
+
+    def slow_mode_seconds(self, room_id: UUID) -> int:
+        feed = self.feeds.get(room_id)
+        return feed.slow_mode_seconds if feed is not None else 0
+
+    # Feeds --------------------------------------------------------------------------------------------------------
+    async def _open_feed(self, room_id: UUID, product_ids: list[str], likes: int, slow_mode: int) -> RoomFeed:
+        if self._orders is None:
+            self._orders = await self.channels.subscribe([ORDERS_TOPIC])
+            self._tasks.append(asyncio.create_task(self._read_orders(self._orders), name="room-hub-orders"))
+        topics = [room_topic(room_id), *(product_topic(p) for p in product_ids)]
+        feed = RoomFeed(room_id, await self.channels.subscribe(topics), likes, slow_mode)
+        feed.reader = asyncio.create_task(self._read_feed(feed), name=f"room-feed-{room_id}")
+        self.feeds[room_id] = feed
+        return feed
+
+    async def _close_feed(self, feed: RoomFeed) -> None:
+        if self.feeds.get(feed.room_id) is feed:
+            del self.feeds[feed.room_id]
+        for listener in list(feed.listeners):
+            await listener.stop()
+        feed.listeners.clear()
+        await self.channels.unsubscribe(feed.subscriber)
+        if feed.reader is not None:
+            feed.reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await feed.reader
+        await self.viewers.forget(feed.room_id)
+
+    async def _read_feed(self, feed: RoomFeed) -> None:
+        # The room's topic and its products' topics share this one stream; each event names its own type.
+        async for raw in feed.subscriber.iter_events():
+            try:
+                kind = _peek.decode(raw)
+                if kind.type.startswith("shop."):
+                    feed.on_product_event(_product_events.decode(raw))
+                else:
+                    feed.on_room_event(raw, kind, self.on_moderation)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                log.warning("room.bad_event", extra={"room_id": str(feed.room_id), "error": str(exc)})
+
+    async def _read_orders(self, subscriber: Subscriber) -> None:
+        async for raw in subscriber.iter_events():
+            try:
+                event = _shop_events.decode(raw)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                log.warning("room.bad_order_event", extra={"error": str(exc)})
+                continue
+            if isinstance(event, OrderPaid):
+                self._purchases(event)
+
+    def _purchases(self, order: OrderPaid) -> None:
+        """A paid order's lines bought from a room show in that room's ticker (the buyer's name masked)."""
+        for line in order.lines:
+            raw_room = (line.source or {}).get("room_id")
+            try:
+                room_id = UUID(str(raw_room)) if raw_room else None
+            except ValueError:
+                continue
+            feed = self.feeds.get(room_id) if room_id else None
+            if feed is not None:
+                feed.pending.append((None, _encode(Purchase(line.product_id, order.buyer_masked, line.quantity))))
+
+    # The tick -----------------------------------------------------------------------------------------------------
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                self.flush()
+            except Exception:  # one bad tick must not stop the room's heartbeat
+                log.exception("room.tick_failed")
+
+    def flush(self) -> None:
+        """Send each room's pending events as one frame, encoded once, to every local socket of that room."""
+        for feed in self.feeds.values():
+            if not feed.dirty or not feed.listeners:
+                continue
+            frame = feed.take_frame()
+            for listener in feed.listeners:
+                listener.push(frame)
+            self.frames_sent += 1
+
+    async def _viewers_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.viewers.refresh_s)
+            try:
+                totals = await self.viewers.sync(list(self.feeds))
+            except Exception as exc:  # Redis away: keep the last totals and try again
+                log.warning("room.viewers_sync_failed", extra={"error": repr(exc)})
+                continue
+            for room_id, total in totals.items():
+                if (feed := self.feeds.get(room_id)) is not None:
+                    feed.set_viewers(total)
