@@ -1,0 +1,392 @@
+"""The media relay: one publisher (WHIP) per room, its encoded packets forwarded to every viewer (WHEP).
+
+Per room: the publisher's ``RTCPeerConnection`` answers with one codec per kind (the publisher's first choice that
+aiortc supports), its receivers yield encoded packets (``live.forwarding``), a ``MediaRelay(buffered=True)`` fans
+them out, and a ``MediaBlackhole`` drains them even with no viewer (an undrained track grows ~10 MB/s). A viewer
+that offers the publisher's codec gets packets re-packetised only; one that cannot (VP8-only while the publisher
+sends H264) gets its own decode and encode. Keyframe requests reach the publisher when a viewer connects and on
+its PLI, at most one per ``KEYFRAME_INTERVAL``, so a late joiner sees a picture at once.
+
+The room goes live when the first media packet arrives and ends when the host deletes the session or the
+publisher's connection stays failed or disconnected past ``LiveSettings.publisher_grace``. Every peer connection
+is registered and closed on failure and by ``close_all()`` at shutdown. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from aiortc import (
+    RTCConfiguration,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpCodecParameters,
+    RTCRtpReceiver,
+    RTCSessionDescription,
+)
+from aiortc import sdp as aiortc_sdp
+from aiortc.contrib.media import MediaBlackhole, MediaRelay
+from aiortc.exceptions import InvalidAccessError, OperationError
+from aiortc.mediastreams import MediaStreamTrack
+
+from kernel.bus import Bus
+from kernel.clock import Clock
+from kernel.db import Database
+from kernel.errors import Conflict, DomainError, NotFound
+from kernel.settings import LiveSettings
+from live.forwarding import (
+    DecodedTrack,
+    forward_encoded,
+    on_keyframe_request,
+    preferences,
+    relayable_codecs,
+    request_keyframe,
+    restrict_host_addresses,
+    same_codec,
+)
+from live.rooms import RoomService
+
+log = logging.getLogger("livecommerce.media")
+logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectivity check at INFO
+
+KEYFRAME_INTERVAL = 0.5  # seconds between keyframe requests passed on to a publisher
+VIEWER_CONNECT_TIMEOUT = 20.0  # a viewer whose connection is not up by then is closed
+MEDIA_KINDS = ("audio", "video")
+LOST_STATES = ("failed", "disconnected", "closed")
+
+
+class BadSdp(DomainError):
+    status = 400
+    title = "Malformed request"
+
+
+@dataclass(frozen=True)
+class Session:
+    """An answered offer: the session's id (its ``Location``) and the SDP answer, ICE candidates included."""
+
+    id: str
+    answer: str
+
+
+def parse_ice_server(entry: str) -> RTCIceServer:
+    """``stun:host:port`` or ``turn:user:password@host:port[?transport=tcp]`` as aiortc and browsers take it."""
+    scheme, _, rest = entry.partition(":")
+    if "@" not in rest:
+        return RTCIceServer(urls=entry)
+    credentials, _, address = rest.rpartition("@")
+    username, _, password = credentials.partition(":")
+    return RTCIceServer(urls=f"{scheme}:{address}", username=username, credential=password)
+
+
+def parse_offer(text: str, *, sending: bool) -> dict[str, list[RTCRtpCodecParameters]]:
+    """The offer's codecs we could negotiate, by media kind; a 400 for anything we cannot take.
+
+    ``sending``: the offerer publishes (WHIP) rather than plays (WHEP).
+    """
+    try:
+        description = aiortc_sdp.SessionDescription.parse(text)
+    except Exception as exc:  # aiortc's parser raises whatever the malformed line trips over
+        raise BadSdp("malformed_sdp", f"The SDP offer could not be parsed ({type(exc).__name__}).") from None
+    media = [m for m in description.media if m.kind in MEDIA_KINDS]
+    if not media:
+        raise BadSdp("no_media", "The SDP offer has no audio or video section.")
+    codecs: dict[str, list[RTCRtpCodecParameters]] = {}
+    for section in media:
+        if section.kind in codecs:
+            raise BadSdp("too_many_media", f"One {section.kind} section per session, please.")
+        wanted = ("sendonly", "sendrecv") if sending else ("recvonly", "sendrecv")
+        if section.direction not in wanted:
+            verb = "send" if sending else "receive"
+            raise BadSdp("wrong_direction", f"The offer's {section.kind} section must {verb} media.")
+        codecs[section.kind] = relayable_codecs(section.kind, section.rtp.codecs)
+        if sending and not codecs[section.kind]:
+            raise BadSdp("unsupported_codec", f"None of the offered {section.kind} codecs can be relayed.")
+    return codecs
+
+
+@dataclass(eq=False)
+class Broadcast:
+    """One room's publisher, its relayed tracks and its viewers."""
+
+    room_id: UUID
+    session_id: str
+    pc: RTCPeerConnection
+    relay: MediaRelay = field(default_factory=MediaRelay)
+    blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
+    tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)
+    codecs: dict[str, RTCRtpCodecParameters] = field(default_factory=dict)
+    receivers: dict[str, RTCRtpReceiver] = field(default_factory=dict)
+    viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
+    live: bool = False  # media has arrived
+    grace: asyncio.TimerHandle | None = None
+    _last_keyframe: float = float("-inf")
+    _keyframe_pending: asyncio.TimerHandle | None = None
+    _requests: set[asyncio.Future[None]] = field(default_factory=set)
+
+    def request_keyframe(self) -> None:
+        """Ask the publisher for a keyframe now, or once the interval since the last request has passed."""
+        if self._keyframe_pending is not None:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._last_keyframe + KEYFRAME_INTERVAL - loop.time()
+        if wait > 0:
+            self._keyframe_pending = loop.call_later(wait, self._send_keyframe_request)
+        else:
+            self._send_keyframe_request()
+
+    def _send_keyframe_request(self) -> None:
+        self._keyframe_pending = None
+        self._last_keyframe = asyncio.get_running_loop().time()
+        if (receiver := self.receivers.get("video")) is not None:
+            task = asyncio.ensure_future(request_keyframe(receiver))
+            self._requests.add(task)
+            task.add_done_callback(self._requests.discard)
+
+    def cancel_timers(self) -> None:
+        for handle in (self.grace, self._keyframe_pending):
+            if handle is not None:
+                handle.cancel()
+        self.grace = self._keyframe_pending = None
+
+
+class RoomLifecycle:
+    """What the relay tells the rooms, each in a transaction of its own: media arrived, or the publisher is gone."""
+
+    def __init__(self, db: Database, clock: Clock, bus: Bus, settings: LiveSettings) -> None:
+        self._db, self._clock, self._bus, self._settings = db, clock, bus, settings
+
+    async def go_live(self, room_id: UUID) -> None:
+        async with self._db.transaction() as session:
+            await RoomService(session, self._clock, self._bus, self._settings).go_live(room_id)
+
+    async def end(self, room_id: UUID) -> None:
+        async with self._db.transaction() as session:
+            await RoomService(session, self._clock, self._bus, self._settings).end(room_id)
+
+
+class RoomMedia:
+    """Every room's broadcast in this process; lives in app state, ``close_all()`` at shutdown."""
+
+    def __init__(self, settings: LiveSettings, lifecycle: RoomLifecycle) -> None:
+        restrict_host_addresses(settings.ice_host_addresses)
+        self._ice_servers = [parse_ice_server(entry) for entry in settings.ice_servers]
+        self._grace = settings.publisher_grace.total_seconds()
+        self._lifecycle = lifecycle
+        self._broadcasts: dict[UUID, Broadcast] = {}
+        self._pcs: set[RTCPeerConnection] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # Publishing (WHIP) ------------------------------------------------------------------------------------------
+    async def publish(self, room_id: UUID, offer: str) -> Session:
+        """Answer a publisher's offer; 409 while another publisher of this room is connected."""
+        codecs = parse_offer(offer, sending=True)
+        current = self._broadcasts.get(room_id)
+        if current is not None:
+            if current.pc.connectionState not in LOST_STATES:
+                raise Conflict("already_publishing", "This room is already being broadcast; end that first.")
+            # The encoder reconnects after a network drop (OBS does): the new connection takes over.
+            await self._teardown(current)
+        pc = self._new_pc()
+        broadcast = Broadcast(room_id, uuid.uuid4().hex, pc)
+        self._broadcasts[room_id] = broadcast  # at once, so a concurrent second publisher gets its 409
+        try:
+            for kind, offered in codecs.items():
+                transceiver = pc.addTransceiver(kind, direction="recvonly")
+                transceiver.setCodecPreferences(preferences(offered[0]))
+                broadcast.codecs[kind] = offered[0]
+            await self._accept(pc, offer)
+            for transceiver in pc.getTransceivers():
+                receiver = transceiver.receiver
+                forward_encoded(receiver, lambda _codec, b=broadcast: self._media_arrived(b))
+                broadcast.tracks[transceiver.kind] = receiver.track
+                broadcast.receivers[transceiver.kind] = receiver
+                broadcast.blackhole.addTrack(broadcast.relay.subscribe(receiver.track, buffered=False))
+            answer = await self._answer(pc)
+        except BaseException:
+            del self._broadcasts[room_id]
+            await self._close_pc(pc)
+            raise
+        await broadcast.blackhole.start()
+        broadcast.grace = asyncio.get_running_loop().call_later(self._grace, self._publisher_lost, broadcast)
+
+        @pc.on("connectionstatechange")
+        def _publisher_state() -> None:
+            if self._broadcasts.get(room_id) is not broadcast:
+                return
+            if pc.connectionState == "connected" and broadcast.grace is not None:
+                broadcast.grace.cancel()
+                broadcast.grace = None
+            elif pc.connectionState in LOST_STATES and broadcast.grace is None:
+                log.info("media.publisher_lost", extra={"room_id": str(room_id), "state": pc.connectionState})
+                broadcast.grace = asyncio.get_running_loop().call_later(self._grace, self._publisher_lost, broadcast)
+
+        log.info("media.publishing", extra={"room_id": str(room_id), "codecs": sorted(broadcast.codecs)})
+        return Session(broadcast.session_id, answer)
+
+    async def stop_publishing(self, room_id: UUID, session_id: str) -> None:
+        """The host ends the broadcast (WHIP DELETE); the caller ends the room."""
+        broadcast = self._broadcasts.get(room_id)
+        if broadcast is None or broadcast.session_id != session_id:
+            raise NotFound("session_not_found", "There is no such broadcast session (it may have ended).")
+        await self._teardown(broadcast)
+
+    def is_live(self, room_id: UUID) -> bool:
+        broadcast = self._broadcasts.get(room_id)
+        return broadcast is not None and broadcast.live
+
+    def _media_arrived(self, broadcast: Broadcast) -> None:
+        if broadcast.live:
+            return
+        broadcast.live = True
+        log.info("media.arrived", extra={"room_id": str(broadcast.room_id)})
+        self._spawn(self._go_live(broadcast))
+
+    async def _go_live(self, broadcast: Broadcast) -> None:
+        try:
+            await self._lifecycle.go_live(broadcast.room_id)
+        except DomainError as exc:  # the room ended meanwhile: this broadcast has no room to go to
+            log.warning("media.go_live_refused", extra={"room_id": str(broadcast.room_id), "code": exc.code})
+            await self._teardown(broadcast)
+
+    def _publisher_lost(self, broadcast: Broadcast) -> None:
+        broadcast.grace = None
+        if self._broadcasts.get(broadcast.room_id) is not broadcast:
+            return
+        log.info("media.publisher_gone", extra={"room_id": str(broadcast.room_id), "was_live": broadcast.live})
+        self._spawn(self._end_lost(broadcast))
+
+    async def _end_lost(self, broadcast: Broadcast) -> None:
+        await self._teardown(broadcast)
+        if broadcast.live:  # a show that never started stays scheduled: the encoder may simply retry
+            await self._lifecycle.end(broadcast.room_id)
+
+    # Watching (WHEP) --------------------------------------------------------------------------------------------
+    async def watch(self, room_id: UUID, offer: str) -> Session:
+        """Answer a viewer's offer with the room's tracks; 404 while no media flows in this room."""
+        codecs = parse_offer(offer, sending=False)
+        broadcast = self._broadcasts.get(room_id)
+        if broadcast is None or not broadcast.live:
+            raise NotFound("room_not_live", "This room is not live right now.")
+        pc = self._new_pc()
+        session_id = uuid.uuid4().hex
+        forwarded = []
+        try:
+            for kind, offered in codecs.items():
+                if kind not in broadcast.tracks:
+                    continue
+                published = broadcast.codecs[kind]
+                if any(same_codec(published, codec) for codec in offered):
+                    track = broadcast.relay.subscribe(broadcast.tracks[kind], buffered=True)
+                    transceiver = pc.addTransceiver(track, direction="sendonly")
+                    transceiver.setCodecPreferences(preferences(published))
+                    forwarded.append(transceiver)
+                else:  # this viewer cannot take the publisher's codec: decode once for it and let aiortc encode
+                    source = broadcast.relay.subscribe(broadcast.tracks[kind], buffered=True)
+                    decoded = DecodedTrack(source, published, on_error=broadcast.request_keyframe)
+                    pc.addTransceiver(decoded, direction="sendonly")
+            await self._accept(pc, offer)
+            answer = await self._answer(pc)
+        except BaseException:
+            await self._close_pc(pc)
+            raise
+        for transceiver in forwarded:
+            if transceiver.kind == "video":
+                on_keyframe_request(transceiver.sender, broadcast.request_keyframe)
+        broadcast.viewers[session_id] = pc
+        deadline = asyncio.get_running_loop().call_later(
+            VIEWER_CONNECT_TIMEOUT, lambda: self._spawn(self._drop_viewer(broadcast, session_id))
+        )
+
+        @pc.on("connectionstatechange")
+        def _viewer_state() -> None:
+            if pc.connectionState == "connected":
+                deadline.cancel()
+                broadcast.request_keyframe()  # its decoder needs a keyframe to start from
+            elif pc.connectionState in ("failed", "closed"):
+                deadline.cancel()
+                self._spawn(self._drop_viewer(broadcast, session_id))
+
+        return Session(session_id, answer)
+
+    async def stop_watching(self, room_id: UUID, session_id: str) -> None:
+        broadcast = self._broadcasts.get(room_id)
+        if broadcast is None or session_id not in broadcast.viewers:
+            raise NotFound("session_not_found", "There is no such viewing session (it may have ended).")
+        await self._drop_viewer(broadcast, session_id)
+
+    @property
+    def open_connections(self) -> int:
+        """Peer connections not yet closed (publishers and viewers): 0 once every session has ended."""
+        return len(self._pcs)
+
+    def viewer_count(self, room_id: UUID) -> int:
+        broadcast = self._broadcasts.get(room_id)
+        return len(broadcast.viewers) if broadcast is not None else 0
+
+    async def _drop_viewer(self, broadcast: Broadcast, session_id: str) -> None:
+        pc = broadcast.viewers.pop(session_id, None)
+        if pc is not None:
+            await self._close_pc(pc)
+
+    # Peer connections -------------------------------------------------------------------------------------------
+    def _new_pc(self) -> RTCPeerConnection:
+        # An explicit (possibly empty) list: without one aiortc would ask Google's public STUN server.
+        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice_servers)))
+        self._pcs.add(pc)
+        return pc
+
+    @staticmethod
+    async def _accept(pc: RTCPeerConnection, offer: str) -> None:
+        try:
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+        except (ValueError, OperationError, InvalidAccessError) as exc:
+            raise BadSdp("unusable_sdp", f"The SDP offer cannot be used: {exc}") from None
+
+    @staticmethod
+    async def _answer(pc: RTCPeerConnection) -> str:
+        try:
+            await pc.setLocalDescription(await pc.createAnswer())
+        except (ValueError, OperationError, InvalidAccessError) as exc:
+            raise BadSdp("unusable_sdp", f"The SDP offer cannot be answered: {exc}") from None
+        return pc.localDescription.sdp  # aiortc gathered every candidate above: no trickle needed
+
+    async def _close_pc(self, pc: RTCPeerConnection) -> None:
+        self._pcs.discard(pc)
+        await pc.close()
+
+    async def _teardown(self, broadcast: Broadcast) -> None:
+        """Close the publisher and its viewers (their tracks end with the publisher's)."""
+        if self._broadcasts.get(broadcast.room_id) is broadcast:
+            del self._broadcasts[broadcast.room_id]
+        broadcast.cancel_timers()
+        viewers = list(broadcast.viewers.values())
+        broadcast.viewers.clear()
+        await broadcast.blackhole.stop()
+        await asyncio.gather(self._close_pc(broadcast.pc), *(self._close_pc(pc) for pc in viewers))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("media.task_failed", exc_info=exc)
+
+    async def close_all(self) -> None:
+        """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects resumes them."""
+        for broadcast in list(self._broadcasts.values()):
+            broadcast.cancel_timers()
+            await broadcast.blackhole.stop()
+        self._broadcasts.clear()
+        await asyncio.gather(*(pc.close() for pc in list(self._pcs)), return_exceptions=True)
+        self._pcs.clear()
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
