@@ -115,7 +115,7 @@ async def follow_link(
     cookies = []
     if user is None and not visitor:
         visitor = secrets.token_urlsafe(16)
-        cookies.append(Cookie(VISITOR_COOKIE, visitor, max_age=VISITOR_TTL, httponly=True, samesite="lax"))
+        cookies.append(Cookie(key=VISITOR_COOKIE, value=visitor, max_age=VISITOR_TTL, httponly=True, samesite="lax"))
     target = LinkTarget(link.target_kind)
     state.touches.record(
         TouchKind.CLICK,
