@@ -37,7 +37,6 @@ from kernel.problems import on_http_exception
 from shop import TouchKind
 
 VISITOR_COOKIE = "lc_visitor"
-CARD_POLL = "every 5s"
 
 
 def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -101,7 +100,7 @@ class PostPages(Controller):
             return Response("", status_code=200, media_type="text/html")  # no longer embedded: the card goes
         return Template(
             "community/partials/_post_product_live.html",
-            context={"p": product, "post_id": str(post_id), "poll": CARD_POLL},
+            context={"p": product, "post_id": str(post_id)},
         )
 
     @get("/{post_id:uuid}/products/{product_id:uuid}")
@@ -126,7 +125,7 @@ class PostPages(Controller):
                 user_id=UUID(user.id) if user else None,
                 visitor_id=visitor[:64],
             )
-        cookie = Cookie(VISITOR_COOKIE, visitor, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
+        cookie = Cookie(key=VISITOR_COOKIE, value=visitor, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
         return Redirect(f"/shop/products/{product_id}?post_id={post.id}", cookies=[cookie])
 
     @post("/{post_id:uuid}/like", guards=[requires_signed_in], status_code=200)

@@ -17,7 +17,12 @@ async def creator(client: AsyncClient, name: str = "Creator") -> tuple[dict[str,
 async def publish(client: AsyncClient, token: str, body: str = "Hello", **fields: Any) -> dict[str, Any]:
     response = await client.post(
         "/api/community/posts",
-        json={"title": fields.pop("title", "A post"), "body": body, "status": fields.pop("status", "published"), **fields},
+        json={
+            "title": fields.pop("title", "A post"),
+            "body": body,
+            "status": fields.pop("status", "published"),
+            **fields,
+        },
         headers=bearer(token),
     )
     assert response.status_code == 201, response.text
