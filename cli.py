@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -14,9 +15,11 @@ from typing import TypeVar
 import click
 import msgspec
 import uvicorn
+from redis.asyncio import Redis
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.timelines import rebuild_feeds
 from kernel.auth.models import Role, User
 from kernel.auth.passwords import Passwords
 from kernel.auth.service import AccountService, normalise_email
@@ -223,6 +226,32 @@ async def _load_demo_products(session: AsyncSession, settings: Settings) -> int:
             ),
         )
     return len(DEMO_PRODUCTS)
+
+
+@main.group()
+def feed() -> None:
+    """The Fan Zone's per-reader feeds in Redis."""
+
+
+@feed.command("rebuild")
+@click.option("--reader", "readers", multiple=True, type=click.UUID, help="A reader's id; may be repeated.")
+def feed_rebuild(readers: tuple[uuid.UUID, ...]) -> None:
+    """Rebuild readers' feeds from the database (all readers who follow someone, unless --reader is given)."""
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.ClickException("REDIS_URL is not set: without Redis the feed is read from the database.")
+
+    async def run() -> tuple[int, int]:
+        db = Database(settings.db)
+        redis = Redis.from_url(settings.redis_url)
+        try:
+            return await rebuild_feeds(db.sessionmaker, redis, settings.community.feed_cap, readers)
+        finally:
+            await redis.aclose()
+            await db.dispose()
+
+    feeds, entries = asyncio.run(run())
+    click.echo(f"Rebuilt {feeds} feeds ({entries} entries).")
 
 
 @main.group()

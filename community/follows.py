@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community import timelines
 from community.models import CreatorProfile, Follow
 from community.schemas import FollowOut
 from kernel.auth import CurrentUser, Role
@@ -73,6 +74,7 @@ class FollowService:
             pass  # already following: nothing changes
         else:
             await self._move(creator_id, +1)
+            timelines.followed(self.session, UUID(user.id), creator_id)
         return FollowOut(str(creator_id), True, await follower_count(self.session, creator_id))
 
     async def unfollow(self, user: CurrentUser, creator_id: UUID) -> FollowOut:
@@ -82,6 +84,7 @@ class FollowService:
         )
         if gone.rowcount == 1:  # type: ignore[attr-defined]
             await self._move(creator_id, -1)
+            timelines.unfollowed(self.session, UUID(user.id), creator_id)
         return FollowOut(str(creator_id), False, await follower_count(self.session, creator_id))
 
     async def _move(self, creator_id: UUID, by: int) -> None:

@@ -18,6 +18,7 @@ from uuid import UUID
 from sqlalchemy import String, cast, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community import timelines
 from community.models import Post, PostLike, PostProduct, PostStatus
 from community.rendering import MAX_EMBEDS, embedded_ids, render
 from community.schemas import AuthorOut, PostIn, PostOut, PostPatch, PostSummary
@@ -126,6 +127,8 @@ class PostService:
         self.session.add(post)
         await self.session.flush()
         await self._set_products(post, product_ids)
+        if post.status == PostStatus.PUBLISHED:
+            timelines.post_published(self.session, post)
         return post
 
     async def update(self, user: CurrentUser, post_id: UUID, data: PostPatch) -> Post:
@@ -141,6 +144,10 @@ class PostService:
         if data.status is not None and data.status != post.status:
             post.status = data.status
             post.published_at = self.clock.now() if data.status == PostStatus.PUBLISHED else None
+            if post.status == PostStatus.PUBLISHED:
+                timelines.post_published(self.session, post)
+            else:
+                timelines.post_removed(self.session, post.id, post.author_id)
         await self.session.flush()
         return post
 
@@ -148,6 +155,8 @@ class PostService:
         post = await self.visible(post_id, user)
         if str(post.author_id) != user.id and not user.has(Role.ADMIN):
             raise Forbidden("not_your_post", "Only the post's author or an admin may delete it.")
+        if post.status == PostStatus.PUBLISHED:
+            timelines.post_removed(self.session, post.id, post.author_id)
         await self.session.delete(post)
         await self.session.flush()
 

@@ -20,7 +20,7 @@ from shop.runtime import ShopRuntime
 from shop.sales import creator_net_sales, units_by_source
 from shop.schemas import ProductOut
 from shop.touches import TouchKind, TouchRecorder
-from shop.views import products_by_id
+from shop.views import newest_products, products_by_id
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -44,6 +44,7 @@ __all__ = [
     "end_deals_for",
     "get_deal",
     "image_kind",
+    "newest_products",
     "product_topic",
     "products_by_id",
     "units_by_source",

@@ -60,13 +60,6 @@ async def _listing(
     }
 
 
-@get("/", include_in_schema=False, dependencies=SHOP_DEPENDENCIES)
-async def home(request: Request[Any, Any, Any], catalog: Catalog, carts: Carts) -> Template:
-    """The home page, with the newest products (the Fan Zone feed takes this page over when it lands)."""
-    views, _ = await catalog.search(limit=8)
-    return await page(request, "home.html", carts, products=[product_out(v) for v in views])
-
-
 class CatalogPages(Controller):
     path = "/shop"
     include_in_schema = False
@@ -287,4 +280,4 @@ class CheckoutPages(Controller):
         return go(request, f"/shop/orders?placed={reply.body['checkout_id']}")
 
 
-SHOP_PAGES = [home, CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES]
+SHOP_PAGES = [CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES]

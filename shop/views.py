@@ -89,3 +89,9 @@ async def products_by_id(session: AsyncSession, product_ids: Iterable[UUID]) -> 
     """The products among ``product_ids`` that exist, as the API shows them (for rooms, posts and pages)."""
     views = await CatalogService(session, currency="").views(list(dict.fromkeys(product_ids)))
     return {view.product.id: product_out(view) for view in views}
+
+
+async def newest_products(session: AsyncSession, limit: int) -> list[ProductOut]:
+    """The most recently listed products, newest first (for pages outside the shop, such as the Fan Zone)."""
+    views, _ = await CatalogService(session, currency="").search(limit=limit)
+    return [product_out(view) for view in views]

@@ -1,0 +1,146 @@
+"""The Fan Zone page at ``/`` and the notifications page, with their htmx fragments.
+
+Everything works as plain HTML: "Load more" is a link to ``/?cursor=...`` (the next page of items), the remind
+button a form that answers 303 back to where it was pressed. With htmx the link appends the next items in place and
+the button swaps itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.feed import FeedService
+from community.feed_controllers import FEED_DEPENDENCIES
+from community.notifications import NotificationService
+from community.pages import PAGE_ERRORS
+from community.reminders import ReminderService
+from kernel.auth import requires_signed_in
+from shop import newest_products
+
+PAGE_SIZE = 10
+FRESH_PRODUCTS = 8
+
+
+def _back(request: Request[Any, Any, Any], fallback: str = "/") -> str:
+    """Where a plain form returns to: the page it was sent from, if it is one of ours."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.path.startswith("/") and not referer.path.startswith("//"):
+        return referer.path + (f"?{referer.query}" if referer.query else "")
+    return fallback
+
+
+async def _unread(request: Request[Any, Any, Any], notifications: NotificationService) -> dict[str, Any]:
+    if request.user is None:
+        return {}
+    return {"notification_count": await notifications.unread(UUID(request.user.id))}
+
+
+@get("/", include_in_schema=False, dependencies=FEED_DEPENDENCIES)
+async def fan_zone(
+    request: Request[Any, Any, Any],
+    feed: NamedDependency[FeedService],
+    notifications: NamedDependency[NotificationService],
+    db_session: NamedDependency[AsyncSession],
+    cursor: FromQuery[str | None] = None,
+) -> Template:
+    """The Fan Zone; ``?cursor=`` shows a later page of items (what "Load more" opens without JavaScript).
+    The first page ends with the shop's newest products."""
+    page = await feed.page(request.user, PAGE_SIZE, cursor)
+    products = await newest_products(db_session, FRESH_PRODUCTS) if cursor is None else []
+    return Template(
+        "community/fan_zone.html",
+        context={
+            "feed": page,
+            "paged": cursor is not None,
+            "products": products,
+            **await _unread(request, notifications),
+        },
+    )
+
+
+@get("/fan-zone/items", include_in_schema=False, dependencies=FEED_DEPENDENCIES)
+async def fan_zone_items(
+    request: Request[Any, Any, Any], feed: NamedDependency[FeedService], cursor: FromQuery[str | None] = None
+) -> Template:
+    """Fragment: the next items, appended to the list by "Load more", and the next "Load more"."""
+    page = await feed.page(request.user, PAGE_SIZE, cursor)
+    return Template("community/partials/_feed_items.html", context={"feed": page, "oob": True})
+
+
+class ReminderPages(Controller):
+    path = "/community/rooms"
+    include_in_schema = False
+    guards = [requires_signed_in]
+    dependencies = FEED_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @post("/{room_id:uuid}/remind", status_code=200)
+    async def remind(
+        self, request: HTMXRequest, room_id: FromPath[UUID], reminders: NamedDependency[ReminderService]
+    ) -> Response[Any]:
+        await reminders.remind(request.user, room_id)
+        return self._answer(request, room_id, reminded=True)
+
+    @post("/{room_id:uuid}/forget", status_code=200)
+    async def forget(
+        self, request: HTMXRequest, room_id: FromPath[UUID], reminders: NamedDependency[ReminderService]
+    ) -> Response[Any]:
+        await reminders.forget(request.user, room_id)
+        return self._answer(request, room_id, reminded=False)
+
+    def _answer(self, request: HTMXRequest, room_id: UUID, *, reminded: bool) -> Response[Any]:
+        if not request.htmx:
+            return Redirect(_back(request), status_code=303)
+        room = {"id": str(room_id), "reminded": reminded, "calendar_url": f"/community/rooms/{room_id}/calendar.ics"}
+        return Template("community/partials/_remind_button.html", context={"room": room})
+
+
+class NotificationPages(Controller):
+    path = "/community/notifications"
+    include_in_schema = False
+    guards = [requires_signed_in]
+    dependencies = FEED_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/")
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        notifications: NamedDependency[NotificationService],
+        cursor: FromQuery[str | None] = None,
+    ) -> Template:
+        listing = await notifications.page(UUID(request.user.id), 30, cursor)
+        return Template(
+            "community/notifications.html",
+            context={"listing": listing, "notification_count": listing.unread},
+        )
+
+    @get("/badge")
+    async def badge(
+        self, request: Request[Any, Any, Any], notifications: NamedDependency[NotificationService]
+    ) -> Template:
+        """The header's unread count, for pages that render the badge empty and load it."""
+        return Template(
+            "community/partials/_notification_badge.html",
+            context={"notification_count": await notifications.unread(UUID(request.user.id))},
+        )
+
+    @post("/read", status_code=200)
+    async def read_all(
+        self, request: Request[Any, Any, Any], notifications: NamedDependency[NotificationService]
+    ) -> Redirect:
+        """Mark every notification read (a plain form; the page reloads with none unread)."""
+        await notifications.mark_read(UUID(request.user.id), None)
+        return Redirect("/community/notifications", status_code=303)
+
+
+FEED_PAGES = [fan_zone, fan_zone_items, ReminderPages, NotificationPages]

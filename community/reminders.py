@@ -1,0 +1,207 @@
+"""Room reminders: "remind me" on an upcoming room, its iCalendar file, and the notification when it goes live.
+
+When a room goes live, ``live`` publishes ``RoomStatusChanged`` on ``ROOMS_TOPIC``. Every worker's
+:class:`GoLiveNotifier` hears it (the bus is Redis pub/sub when scaled), and each claims the room's reminders with
+one conditional UPDATE (``notified_at IS NULL``) in the transaction that writes the notifications: the rows one
+worker claimed are invisible to the others, so each reminder is notified exactly once. Followers of the host who
+asked for no reminder are not notified: they find the room at the top of their Fan Zone (live now, followed hosts
+first), which keeps a creator with a million followers from writing a million rows each time they go live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import msgspec
+from litestar.channels import ChannelsPlugin
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from community.models import Notification, RoomReminder
+from kernel.auth import CurrentUser
+from kernel.clock import Clock
+from kernel.db import Database
+from kernel.errors import Conflict, NotFound
+from live.events import ROOMS_TOPIC, RoomStatusChanged
+from live.models import Room, RoomStatus
+
+log = logging.getLogger("livecommerce.reminders")
+
+SHOW_LENGTH = timedelta(hours=1)  # calendars need an end; shows have none until they end
+ROOM_LIVE = "room_live"
+
+
+class ReminderOut(msgspec.Struct):
+    room_id: str
+    reminded: bool
+    calendar_url: str
+
+
+def calendar_url(room_id: UUID) -> str:
+    return f"/community/rooms/{room_id}/calendar.ics"
+
+
+async def _room(session: AsyncSession, room_id: UUID) -> Room:
+    room = await session.get(Room, room_id)
+    if room is None:
+        raise NotFound("room_not_found", f"There is no room {room_id}.")
+    return room
+
+
+class ReminderService:
+    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+        self.session = session
+        self.clock = clock
+
+    async def remind(self, user: CurrentUser, room_id: UUID) -> tuple[ReminderOut, bool]:
+        """Ask to be told when the room goes live; returns the reminder and whether it is new (twice is a no-op)."""
+        room = await _room(self.session, room_id)
+        if room.status != RoomStatus.SCHEDULED:
+            raise Conflict(
+                "room_not_upcoming",
+                "This room is live already: join it now." if room.status == RoomStatus.LIVE else "This room has ended.",
+            )
+        created = True
+        try:
+            async with self.session.begin_nested():
+                self.session.add(RoomReminder(room_id=room_id, user_id=UUID(user.id), at=self.clock.now()))
+        except IntegrityError:
+            created = False
+        return ReminderOut(str(room_id), True, calendar_url(room_id)), created
+
+    async def forget(self, user: CurrentUser, room_id: UUID) -> None:
+        await _room(self.session, room_id)
+        await self.session.execute(
+            delete(RoomReminder).where(RoomReminder.room_id == room_id, RoomReminder.user_id == UUID(user.id))
+        )
+
+    async def calendar(self, room_id: UUID, public_url: str) -> str:
+        room = await _room(self.session, room_id)
+        return ics_for(room, public_url, self.clock.now())
+
+
+async def notify_room_live(session: AsyncSession, room_id: UUID, title: str, at: datetime) -> int:
+    """Notify every reminder of ``room_id`` not notified yet; return how many were. Safe to run on every worker."""
+    claimed = await session.execute(
+        update(RoomReminder)
+        .where(RoomReminder.room_id == room_id, RoomReminder.notified_at.is_(None))
+        .values(notified_at=at)
+        .returning(RoomReminder.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    users = list(claimed.scalars())
+    text = f"{title} is live now"[:300]
+    session.add_all(
+        Notification(user_id=user_id, kind=ROOM_LIVE, text=text, url=f"/live/rooms/{room_id}", at=at)
+        for user_id in users
+    )
+    return len(users)
+
+
+class GoLiveNotifier:
+    """Listens on ``ROOMS_TOPIC`` for rooms going live and notifies their reminders (started in the app lifespan)."""
+
+    def __init__(self, channels: ChannelsPlugin, db: Database, clock: Clock) -> None:
+        self.channels = channels
+        self.db = db
+        self.clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._listen(), name="room-reminders")
+        await self._ready.wait()  # subscribed before the app serves, so no go-live is missed
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _listen(self) -> None:
+        decoder = msgspec.json.Decoder(RoomStatusChanged)
+        async with self.channels.start_subscription([ROOMS_TOPIC]) as subscriber:
+            self._ready.set()
+            async for raw in subscriber.iter_events():
+                try:
+                    changed = decoder.decode(raw)
+                    if changed.status == RoomStatus.LIVE:
+                        await self.handle(changed)
+                except Exception:  # one bad event must not stop notifications for every later room
+                    log.exception("reminders.notify_failed")
+
+    async def handle(self, changed: RoomStatusChanged) -> int:
+        async with self.db.transaction() as session:
+            return await notify_room_live(session, UUID(changed.room_id), changed.title, self.clock.now())
+
+
+# iCalendar (RFC 5545) -----------------------------------------------------------------------------------------------
+def _ics_text(value: str) -> str:
+    """TEXT values escape backslash, semicolon and comma, and newlines become ``\\n`` (RFC 5545 §3.3.11)."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
+def _ics_time(value: datetime) -> str:
+    return value.strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after CRLF and one space (§3.1), never inside a
+    UTF-8 character."""
+    out, current = [], b""
+    for char in line:
+        encoded = char.encode()
+        if len(current) + len(encoded) > (75 if not out else 74):
+            out.append(current.decode())
+            current = b""
+        current += encoded
+    out.append(current.decode())
+    return "\r\n ".join(out)
+
+
+def ics_for(room: Room, public_url: str, now: datetime) -> str:
+    """A one-event calendar for the room: starts at its scheduled time (or when it went live, or now)."""
+    start = room.scheduled_for or room.started_at or now
+    host = urlsplit(public_url).hostname or "livecommerce"
+    url = f"{public_url}/live/rooms/{room.id}"
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//LiveCommerce//Fan Zone//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "BEGIN:VEVENT",
+        f"UID:room-{room.id}@{host}",
+        f"DTSTAMP:{_ics_time(now)}",
+        f"DTSTART:{_ics_time(start)}",
+        f"DTEND:{_ics_time(start + SHOW_LENGTH)}",
+        f"SUMMARY:{_ics_text(room.title)}",
+        f"DESCRIPTION:{_ics_text((room.description + chr(10) + chr(10) if room.description else '') + url)}",
+        f"URL:{url}",
+        "STATUS:CONFIRMED",
+        "BEGIN:VALARM",
+        "ACTION:DISPLAY",
+        f"DESCRIPTION:{_ics_text(room.title)}",
+        "TRIGGER:-PT10M",
+        "END:VALARM",
+        "END:VEVENT",
+        "END:VCALENDAR",
+    ]
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+async def reminded_rooms(session: AsyncSession, user_id: UUID, room_ids: list[UUID]) -> set[UUID]:
+    if not room_ids:
+        return set()
+    rows = await session.scalars(
+        select(RoomReminder.room_id).where(RoomReminder.user_id == user_id, RoomReminder.room_id.in_(room_ids))
+    )
+    return set(rows)
