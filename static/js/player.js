@@ -79,13 +79,12 @@ export class Player {
     this.timer = setTimeout(() => this.connect(), delay);
   }
 
-  /** Stop playing and leave ``text`` over the (now empty) video. */
+  /** Stop playing because the show ended (the server has closed every session) and leave ``text`` over the video. */
   stop(text) {
     this.wanted = false;
     clearTimeout(this.timer);
-    const client = this.client;
+    this.client?.close();
     this.client = null;
-    client?.stop().catch(() => {});
     this.video.srcObject = null;
     if (this.unmute) this.unmute.hidden = true;
     this.show(text);

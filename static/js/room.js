@@ -6,8 +6,9 @@ const MAX_MESSAGES = 200;
 const MAX_TICKER = 4;
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 15000;
-// Close codes after which reconnecting would only be refused again (policy violation: banned from the room).
-const FINAL_CLOSE_CODES = new Set([1008, 4401, 4403]);
+// Close codes after which reconnecting would only be refused again: banned from the room (4403), no such room
+// (4404), a policy violation (1008).
+const FINAL_CLOSE_CODES = new Set([1008, 4403, 4404]);
 
 /**
  * One room's WebSocket, reconnecting with exponential backoff and jitter.

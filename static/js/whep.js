@@ -41,6 +41,13 @@ export class WhepClient {
     return this.location;
   }
 
+  /** Close the connection without telling the server: for when the server ended the broadcast itself. */
+  close() {
+    this.pc?.close();
+    this.pc = null;
+    this.location = null;
+  }
+
   /** Stop watching: DELETE the session and close the connection. */
   async stop() {
     const { pc, location } = this;

@@ -1,0 +1,147 @@
+"""A live show in real browsers: the host schedules a room and goes live from the studio with Chromium's fake camera,
+a buyer watches the video, chats (the host sees it) and buys the pinned product from the in-page checkout.
+
+WebRTC runs inside a network namespace that has only loopback (tests/live/netns.py): the server, the Playwright
+driver and Chromium are all started from this thread after it entered the namespace, so they live there too, and
+the server offers only 127.0.0.1 as its ICE host address. Nothing here can reach another interface.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+
+from cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.e2e.server import CHROMIUM_ARGS, LiveServer
+from tests.live.netns import NamespaceUnavailable, loopback_only
+
+pytestmark = pytest.mark.browser
+
+WEBRTC_ARGS = [
+    "--use-fake-ui-for-media-stream",  # grant camera and microphone without a prompt
+    "--use-fake-device-for-media-stream",  # a synthetic camera and microphone
+    "--allow-loopback-in-peer-connection",  # loopback is the only interface in the namespace
+]
+STEP_MS = 15_000  # the longest any single step may take; the whole journey finishes well within a minute
+HOST = next(a for a in DEMO_ACCOUNTS if "influencer" in a.roles)
+BUYER = next(a for a in DEMO_ACCOUNTS if a.roles == ("buyer",))
+PRODUCT = "Everyday canvas tote"
+
+
+@pytest.fixture(scope="module")
+def namespace() -> Iterator[None]:
+    try:
+        with loopback_only(f"lc-e2e-{uuid.uuid4().hex[:8]}"):
+            yield
+    except NamespaceUnavailable as exc:
+        pytest.skip(f"WebRTC browser tests need a loopback-only network namespace: {exc}")
+
+
+@pytest.fixture(scope="module")
+def server(namespace: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """A server of this module's own, inside the namespace, on SQLite, offering ICE on 127.0.0.1 only."""
+    srv = LiveServer(tmp_path_factory.mktemp("live-e2e"))
+    srv.env["LIVECOMMERCE_ICE_HOST_ADDRESSES"] = "127.0.0.1"
+    with srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def webrtc_browser(namespace: None, chromium: str) -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=[*CHROMIUM_ARGS, *WEBRTC_ARGS])
+        yield browser
+        browser.close()
+
+
+def signed_in_page(browser: Browser, server: LiveServer, email: str, errors: list[str]) -> Page:
+    context = browser.new_context(base_url=server.base_url)
+    context.set_default_timeout(STEP_MS)
+    page = context.new_page()
+    page.on("console", lambda m: _keep_error(m, errors, email))
+    page.on("pageerror", lambda e: errors.append(f"{email}: {e}"))
+    page.goto("/signin")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_test_id("signed-in-as")).to_be_visible()
+    return page
+
+
+def _keep_error(message: ConsoleMessage, errors: list[str], who: str) -> None:
+    if message.type == "error":
+        errors.append(f"{who}: {message.text}")
+
+
+def test_host_goes_live_and_a_buyer_watches_chats_and_buys_the_pinned_product(
+    webrtc_browser: Browser, server: LiveServer, tmp_path: Path
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    buyer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    title = f"Tote bag live {uuid.uuid4().hex[:6]}"
+
+    # The host schedules a room with one product from the studio, and lands on its control desk.
+    host.get_by_role("link", name="Studio", exact=True).click()
+    host.get_by_label("Title").fill(title)
+    host.get_by_label("Search the catalog").fill("canvas tote")
+    host.get_by_role("button", name=f"Add {PRODUCT}").click()
+    expect(host.get_by_test_id("picked-products")).to_contain_text(PRODUCT)
+    host.get_by_role("button", name="Schedule room").click()
+    host.wait_for_url(re.compile(r"/live/studio/[0-9a-f-]{36}$"))
+    room_id = host.url.rsplit("/", 1)[1]
+    expect(host.get_by_test_id("stream-key")).to_have_value(re.compile(r".{32,}"))
+
+    # Go live from the fake camera over WHIP; the room turns live when the media arrives.
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    host.get_by_role("button", name=f"Pin {PRODUCT}").click()
+    expect(host.get_by_test_id("pinned")).to_contain_text(PRODUCT)
+
+    # The buyer finds the room on /live and plays the video over WHEP.
+    buyer.get_by_role("link", name="Live", exact=True).click()
+    buyer.get_by_test_id("room-card").filter(has_text=title).click()
+    buyer.wait_for_url(f"**/live/rooms/{room_id}")
+    expect(buyer.get_by_test_id("room-status")).to_have_text("LIVE")
+    video = buyer.get_by_test_id("room-video")
+    buyer.wait_for_function("v => v.videoWidth > 0 && v.currentTime > 0", arg=video.element_handle(), timeout=STEP_MS)
+    started = video.evaluate("v => v.currentTime")
+    buyer.wait_for_function(f"v => v.currentTime > {started} + 0.5", arg=video.element_handle(), timeout=STEP_MS)
+    expect(host.get_by_test_id("viewer-count")).not_to_have_text("0")
+
+    # Chat: the buyer's message reaches the host's studio.
+    buyer.get_by_label("Message").fill("Does the tote come in green?")
+    buyer.get_by_label("Message").press("Enter")
+    expect(host.get_by_test_id("chat-log")).to_contain_text("Does the tote come in green?")
+    expect(buyer.get_by_test_id("chat-log")).to_contain_text("Does the tote come in green?")
+
+    # Buy the pinned product without leaving the video: the quick-buy form opens beside it.
+    buyer.get_by_test_id("pinned").get_by_role("button", name="Buy").click()
+    checkout = buyer.get_by_test_id("room-checkout")
+    checkout.get_by_label("Street address").fill("1 Main St")
+    checkout.get_by_label("City").fill("Springfield")
+    checkout.get_by_label("Postal code").fill("12345")
+    checkout.get_by_role("button", name="Pay now").click()
+    expect(checkout.get_by_test_id("quick-buy-placed")).to_be_visible()
+    assert buyer.url.endswith(f"/live/rooms/{room_id}")
+    assert video.evaluate("v => !v.paused && v.videoWidth > 0"), "the video stopped during checkout"
+    expect(buyer.get_by_test_id("stage")).to_be_visible()
+
+    # The order came from the room: its line's source names it (read through the API with the buyer's session).
+    orders = json.loads(buyer.evaluate("async () => await (await fetch('/api/shop/orders')).text()"))
+    line = next(item for order in orders["items"] for item in order["items"] if item["title"] == PRODUCT)
+    assert line["source"] == {"room_id": room_id}
+
+    # The host ends the show; the buyer's page says so.
+    host.get_by_role("button", name="End show").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(buyer.locator('[data-role="overlay"]')).to_contain_text("This show has ended")
+    assert not errors, errors
