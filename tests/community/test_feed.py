@@ -63,7 +63,13 @@ async def test_followed_creators_come_first_newest_first_then_trending(
     await follow(client, reader, ava["id"])
     await follow(client, reader, ben["id"])
     posts = {}
-    for name, token in (("a1", ava_token), ("c1", cleo_token), ("b1", ben_token), ("c2", cleo_token), ("a2", ava_token)):
+    for name, token in (
+        ("a1", ava_token),
+        ("c1", cleo_token),
+        ("b1", ben_token),
+        ("c2", cleo_token),
+        ("a2", ava_token),
+    ):
         posts[name] = (await publish(client, token, title=name))["id"]
         clock.advance(SECOND)
     room = await schedule_room(client, ben_token, scheduled_for=(clock.now() + timedelta(days=1)).isoformat())
@@ -168,7 +174,9 @@ async def test_follow_and_unfollow_move_a_creators_posts_between_following_and_t
     ]
 
 
-async def test_deleted_and_unpublished_posts_leave_the_feed(app: Litestar, client: AsyncClient, clock: FixedClock) -> None:
+async def test_deleted_and_unpublished_posts_leave_the_feed(
+    app: Litestar, client: AsyncClient, clock: FixedClock
+) -> None:
     star, star_token = await creator(client)
     _, reader = await signed_in(client)
     await follow(client, reader, star["id"])
