@@ -32,8 +32,9 @@ TAGS = {
     "tr", "ul",
 }  # fmt: skip
 ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "title"},
+    "*": {"title", "lang"},
+    "a": {"href"},
+    "img": {"src", "alt"},
     "ol": {"start"},
     "th": {"align"},
     "td": {"align"},
