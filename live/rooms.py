@@ -108,7 +108,7 @@ class RoomService:
         product_ids = await self._checked_products(data.product_ids)
         room = Room(
             host_id=UUID(host.id),
-            title=data.title.strip() or data.title,
+            title=data.title,
             description=data.description,
             status=RoomStatus.SCHEDULED,
             # Without a start time the room is due now: it sorts among the upcoming rooms by when it was made.

@@ -163,6 +163,7 @@ async def take(session: AsyncSession, deal: Deal, quantity: int, now: datetime) 
     )
     if left is not None:
         return left
+    await session.refresh(deal)  # it may have been ended (its room ended) since checkout read it
     if deal.ends_at <= now:
         raise _ended(deal)
     raise Conflict(
