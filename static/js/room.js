@@ -272,7 +272,6 @@ export class RoomView {
       const left = el("p", "small deal-left", "");
       card.append(head, title, prices, left);
       if (this.buyable) card.append(this.buyButton(deal.product_id, deal.id, false));
-      else card.append(el("p", "small muted", `Limit ${deal.per_buyer_limit} per buyer`));
       box.append(card);
     }
     this.tick();

@@ -8,13 +8,20 @@ const picked = new Map(); // product id → product, in the order picked
 const search = part("product-search");
 const results = part("product-results");
 let lastQuery = null;
+let lastResults = [];
+
+function info(title, detail) {
+  const box = el("span", "pick-info");
+  box.append(el("span", "pick-title", title), el("span", "small muted", detail));
+  return box;
+}
 
 function renderPicked() {
   const list = part("picked");
   list.replaceChildren();
   for (const product of picked.values()) {
     const item = el("li", "pick-item");
-    item.append(el("span", "pick-title", product.title), el("span", "small muted", formatMoney(product.price)));
+    item.append(info(product.title, formatMoney(product.price)));
     const remove = el("button", "btn btn-ghost btn-xs", "Remove");
     remove.type = "button";
     remove.setAttribute("aria-label", `Remove ${product.title}`);
@@ -29,7 +36,6 @@ function renderPicked() {
   part("picked-count").textContent = String(picked.size);
 }
 
-let lastResults = [];
 function renderResults(products) {
   lastResults = products;
   results.replaceChildren();
@@ -39,8 +45,7 @@ function renderResults(products) {
   }
   for (const product of products) {
     const item = el("li", "pick-item");
-    item.append(el("span", "pick-title", product.title));
-    item.append(el("span", "small muted", `${formatMoney(product.price)} · ${product.seller.display_name}`));
+    item.append(info(product.title, `${formatMoney(product.price)} · ${product.seller.display_name}`));
     const add = el("button", "btn btn-secondary btn-xs", picked.has(product.id) ? "Added" : "Add");
     add.type = "button";
     add.disabled = picked.has(product.id) || picked.size >= max;
