@@ -57,6 +57,8 @@ class _Bridge:
     def close(self) -> None:
         self._ready.set()
         if self.listener is not None:
+            with contextlib.suppress(OSError):
+                self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below; close() alone would not
             self.listener.close()
         self._thread.join(timeout=5)
 

@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from fractions import Fraction
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-import av
 import httpx
 import pytest
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpReceiver,
-    RTCSessionDescription,
-    VideoStreamTrack,
-)
+from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import AudioStreamTrack, MediaStreamError, MediaStreamTrack
 from litestar import Litestar
 
@@ -35,63 +26,13 @@ from kernel.settings import Settings
 from live.media import RoomMedia
 from live.whip import pick_node
 from tests.clients import asgi_client
-from tests.conftest import PG_URL, REDIS_URL
 from tests.factories import bearer
 from tests.live.helpers import make_creator, schedule_room
-from tests.live.netns import NamespaceUnavailable, interfaces, loopback_only
+from tests.live.peers import HEIGHT, WIDTH, SyntheticCamera, codecs, loopback_namespace, new_pc
 
-WIDTH, HEIGHT = 320, 240
+pytestmark = pytest.mark.usefixtures(loopback_namespace.__name__)
 MEDIA_ENV = {"LIVECOMMERCE_ICE_HOST_ADDRESSES": "127.0.0.1", "LIVECOMMERCE_PUBLISHER_GRACE": "600ms"}
 SDP = {"Content-Type": "application/sdp"}
-
-
-def _local_port(url: str | None) -> int | None:
-    parts = urlsplit(url or "")
-    return (parts.port or {"redis": 6379}.get(parts.scheme, 5432)) if parts.hostname == "127.0.0.1" else None
-
-
-@pytest.fixture(scope="module", autouse=True)
-def loopback_namespace() -> Iterator[None]:
-    ports = tuple(p for p in (_local_port(PG_URL), _local_port(REDIS_URL)) if p)
-    try:
-        namespace = loopback_only(f"lc-media-{os.getpid()}", ports)
-        namespace.__enter__()
-    except NamespaceUnavailable as exc:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            pytest.fail(f"WebRTC tests need a loopback-only network namespace: {exc}")
-        pytest.skip(f"WebRTC tests run only in a loopback-only network namespace, and {exc}")
-    try:
-        assert interfaces() == ["lo"]
-        yield
-    finally:
-        namespace.__exit__(None, None, None)
-
-
-class SyntheticCamera(VideoStreamTrack):
-    """A synthetic camera: FFmpeg's testsrc2 through PyAV (no device, no ffmpeg binary), paced at 30 fps."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._source = av.open(f"testsrc2=size={WIDTH}x{HEIGHT}:rate=30", format="lavfi")
-        self._frames = self._source.decode(video=0)
-
-    async def recv(self) -> av.VideoFrame:
-        pts, time_base = await self.next_timestamp()
-        frame = next(self._frames)
-        frame.pts, frame.time_base = pts, Fraction(time_base)
-        return frame
-
-    def stop(self) -> None:
-        super().stop()
-        self._source.close()
-
-
-def codecs(kind: str, name: str) -> list[Any]:
-    return [c for c in RTCRtpReceiver.getCapabilities(kind).codecs if c.mimeType in (f"{kind}/{name}", f"{kind}/rtx")]
-
-
-def new_pc() -> RTCPeerConnection:
-    return RTCPeerConnection(RTCConfiguration(iceServers=[]))
 
 
 class Viewer:
