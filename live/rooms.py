@@ -87,12 +87,6 @@ async def room_host(session: AsyncSession, value: str) -> UUID | None:
     return await session.scalar(select(Room.host_id).where(Room.id == room_id))
 
 
-async def room_titles(session: AsyncSession, room_ids: list[UUID]) -> dict[UUID, str]:
-    """Names for the reports' room rows."""
-    rows = await session.execute(select(Room.id, Room.title).where(Room.id.in_(room_ids)))
-    return {room_id: title for room_id, title in rows}
-
-
 class RoomService:
     def __init__(self, session: AsyncSession, clock: Clock, bus: Bus, settings: LiveSettings) -> None:
         self.session = session
