@@ -48,6 +48,9 @@ def server(namespace: None, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """A server of this module's own, inside the namespace, on SQLite, offering ICE on 127.0.0.1 only."""
     srv = LiveServer(tmp_path_factory.mktemp("live-e2e"))
     srv.env["LIVECOMMERCE_ICE_HOST_ADDRESSES"] = "127.0.0.1"
+    # The cheapest argon2id for the demo accounts, so signing in takes milliseconds, not seconds.
+    srv.env["LIVECOMMERCE_PASSWORD_TIME_COST"] = "1"
+    srv.env["LIVECOMMERCE_PASSWORD_MEMORY_KIB"] = "1024"
     with srv:
         yield srv
 
