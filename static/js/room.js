@@ -96,8 +96,8 @@ function productImage(product) {
  * Renders room events into a page. ``root`` holds elements marked with data-role (chat-log, likes, viewers,
  * pinned, deals, ticker, status, chat-error, chat-notice); those a page lacks are skipped.
  *
- * options: {me: {id}|null, hostId, products: {id: product}, moderator: bool, onStatus(status), onModerate(action,
- *           userId, messageId), buyable: bool}
+ * options: {me: {id}|null, hostId, products: {id: product}, moderator: bool, buyable: bool, onStatus(status),
+ *           onSanction(action): the signed-in viewer was muted, banned, unmuted or unbanned}
  */
 export class RoomView {
   constructor(root, options) {

@@ -142,6 +142,21 @@ def test_host_goes_live_and_a_buyer_watches_chats_and_buys_the_pinned_product(
     line = next(item for order in orders["items"] for item in order["items"] if item["title"] == PRODUCT)
     assert line["source"] == {"room_id": room_id}
 
+    # The room hears of the sale: the host's ticker names the product, and both pages show the stock left.
+    expect(host.get_by_test_id("ticker")).to_contain_text(f"just bought {PRODUCT}")
+    expect(buyer.get_by_test_id("pinned")).to_contain_text("119 in stock")
+
+    # A live deal from the studio reaches the buyer with its countdown; a deleted message leaves the buyer's chat.
+    host.get_by_label("Deal price").fill("19.50")
+    host.get_by_label("Quantity").fill("3")
+    host.get_by_role("button", name="Start deal").click()
+    deal = buyer.get_by_test_id("deals")
+    expect(deal).to_contain_text("$19.50")
+    expect(deal).to_contain_text("3 of 3 left")
+    expect(deal).to_contain_text(re.compile(r"Ends in [45]:\d\d"))
+    host.get_by_role("button", name=f"Delete {BUYER.name}").click()
+    expect(buyer.get_by_test_id("chat-log")).not_to_contain_text("Does the tote come in green?")
+
     # The host ends the show; the buyer's page says so.
     host.get_by_role("button", name="End show").click()
     expect(host.get_by_test_id("room-status")).to_have_text("Ended")
