@@ -6,6 +6,7 @@ Settings come from the environment (see README.md); each command reads them once
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -105,7 +106,22 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 def serve(host: str, port: int, workers: int) -> None:
     """Serve the app (run `livecommerce db upgrade` first)."""
-    settings = _settings()
+    _require_current_schema(_settings())
+    click.echo(f"LiveCommerce is serving on http://{host}:{port}  (Ctrl+C stops it)")
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ws_per_message_deflate=False,  # compression costs more CPU than fan-out itself
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+    )
+
+
+def _require_current_schema(settings: Settings) -> None:
     db = Database(settings.db)
 
     async def check() -> bool:
@@ -116,14 +132,32 @@ def serve(host: str, port: int, workers: int) -> None:
 
     if asyncio.run(check()):
         raise click.ClickException("The database schema is out of date. Run `livecommerce db upgrade`, then serve.")
-    click.echo(f"LiveCommerce is serving on http://{host}:{port}  (Ctrl+C stops it)")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8001, show_default=True, type=int)
+def media(host: str, port: int) -> None:
+    """Run a media node: WHIP/WHEP for the rooms it owns; app processes redirect there (one process per node).
+
+    Clients are sent to LIVECOMMERCE_MEDIA_NODE_URL (default http://HOST:PORT), so it must be an address they reach.
+    """
+    settings = _settings()
+    if settings.live.media_node_url is None:
+        if host in ("0.0.0.0", "::"):  # noqa: S104 - only checked, never bound here
+            raise click.ClickException("Set LIVECOMMERCE_MEDIA_NODE_URL to the URL clients reach this node at.")
+        live = dataclasses.replace(settings.live, media_node_url=f"http://{host}:{port}")
+        settings = dataclasses.replace(settings, live=live)
+    _require_current_schema(settings)
+    click.echo(f"LiveCommerce media node {settings.live.media_node_url} on {host}:{port}  (Ctrl+C stops it)")
+    from app import create_app  # here, not at the top: only the serving commands load aiortc and the web stack
+
+    # One process: a room's broadcast and its viewers live in the memory of the node that owns it.
     uvicorn.run(
-        "app:create_app",
-        factory=True,
+        create_app(settings),
         host=host,
         port=port,
-        workers=workers,
-        ws_per_message_deflate=False,  # compression costs more CPU than fan-out itself
+        ws_per_message_deflate=False,
         log_config=None,
         access_log=False,
         proxy_headers=True,

@@ -15,6 +15,9 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from click.testing import CliRunner
+
+from cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = "livecommerce"
@@ -85,25 +88,29 @@ def exec_form(instruction: str) -> list[str]:
     return shlex.split(instruction)
 
 
-def test_the_scaled_shape_has_its_four_services(services: dict[str, dict[str, Any]]) -> None:
-    assert {"postgres", "redis", "migrate", "app"} <= services.keys()
+def test_the_scaled_shape_has_its_five_services(services: dict[str, dict[str, Any]]) -> None:
+    assert {"postgres", "redis", "migrate", "app", "media"} <= services.keys()
     assert services["postgres"]["image"].startswith("postgres:15")
     assert services["redis"]["image"].startswith("redis:7")
 
 
-def test_migrate_and_app_run_the_same_image(services: dict[str, dict[str, Any]]) -> None:
-    app, migrate = services["app"], services["migrate"]
+def test_migrate_app_and_media_run_the_same_image(services: dict[str, dict[str, Any]]) -> None:
+    app = services["app"]
     assert app.get("build") is not None or app.get("image") is not None
-    assert app.get("build") == migrate.get("build")
-    assert app.get("image") == migrate.get("image")
+    for name in ("migrate", "media"):
+        assert app.get("build") == services[name].get("build"), name
+        assert app.get("image") == services[name].get("image"), name
 
 
-def test_app_starts_after_healthy_stores_and_a_successful_migration(services: dict[str, dict[str, Any]]) -> None:
-    assert conditions(services["app"]) == {
-        "postgres": "service_healthy",
-        "redis": "service_healthy",
-        "migrate": "service_completed_successfully",
-    }
+def test_app_and_media_start_after_healthy_stores_and_a_successful_migration(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for name in ("app", "media"):
+        assert conditions(services[name]) == {
+            "postgres": "service_healthy",
+            "redis": "service_healthy",
+            "migrate": "service_completed_successfully",
+        }, name
 
 
 def test_migrate_runs_db_upgrade_once_after_postgres_is_healthy(services: dict[str, dict[str, Any]]) -> None:
@@ -125,7 +132,7 @@ def test_database_url_points_at_the_postgres_service_and_its_credentials(
     services: dict[str, dict[str, Any]],
 ) -> None:
     postgres = environment(services["postgres"])
-    for name in ("app", "migrate"):
+    for name in ("app", "migrate", "media"):
         url = urlsplit(environment(services[name])["DATABASE_URL"])
         assert url.scheme == "postgresql+asyncpg", name
         assert url.hostname == "postgres", name
@@ -137,15 +144,16 @@ def test_database_url_points_at_the_postgres_service_and_its_credentials(
 
 
 def test_redis_url_points_at_the_redis_service(services: dict[str, dict[str, Any]]) -> None:
-    url = urlsplit(environment(services["app"])["REDIS_URL"])
-    assert url.scheme == "redis"
-    assert url.hostname == "redis"
-    assert url.hostname in services
-    assert url.port in (None, 6379)
+    for name in ("app", "media"):  # the media node publishes room status changes on the same bus
+        url = urlsplit(environment(services[name])["REDIS_URL"])
+        assert url.scheme == "redis", name
+        assert url.hostname == "redis", name
+        assert url.hostname in services
+        assert url.port in (None, 6379), name
 
 
 def test_workers_share_a_required_secret_key(services: dict[str, dict[str, Any]]) -> None:
-    for name in ("app", "migrate"):
+    for name in ("app", "migrate", "media"):
         key = environment(services[name])["LIVECOMMERCE_SECRET_KEY"]
         # `:?` makes compose refuse to start without the key rather than let each worker invent one.
         assert key.startswith("${LIVECOMMERCE_SECRET_KEY:?"), name
@@ -160,7 +168,7 @@ def test_media_data_lives_on_a_named_volume(compose: dict[str, Any], services: d
 
 def test_every_long_running_service_has_a_healthcheck(services: dict[str, dict[str, Any]]) -> None:
     long_running = {name for name, service in services.items() if not is_one_shot(service)}
-    assert {"postgres", "redis", "app"} <= long_running
+    assert {"postgres", "redis", "app", "media"} <= long_running
     for name in long_running:
         check = services[name].get("healthcheck") or {}
         assert check.get("test") and not check.get("disable"), name
@@ -173,6 +181,28 @@ def test_health_checks_probe_the_right_thing(services: dict[str, dict[str, Any]]
     assert "pg_isready" in probe("postgres")
     assert "redis-cli ping" in probe("redis")
     assert "http://127.0.0.1:8000/readyz" in probe("app")
+    assert "http://127.0.0.1:8001/readyz" in probe("media")
+
+
+def test_media_runs_one_node_process_that_app_workers_redirect_to(services: dict[str, dict[str, Any]]) -> None:
+    media, app = services["media"], services["app"]
+    args = command(media)
+    assert args[:2] == [SCRIPT, "media"]
+    options = dict(zip(args[2::2], args[3::2], strict=True))
+    assert options == {"--host": "0.0.0.0", "--port": "8001"}  # noqa: S104
+    assert "--workers" not in args  # a broadcast lives in one process's memory
+    assert "8001:8001" in [str(port) for port in media["ports"]]
+    node_url = environment(media)["LIVECOMMERCE_MEDIA_NODE_URL"]
+    # The app redirects to exactly the URL the node records for its rooms, and the node is not in front of itself.
+    assert environment(app)["LIVECOMMERCE_MEDIA_NODES"] == node_url
+    assert "LIVECOMMERCE_MEDIA_NODE_URL" not in environment(app)
+    assert node_url.endswith(":8001}") or urlsplit(node_url).port == 8001
+
+
+def test_the_media_command_exists_with_the_options_compose_passes() -> None:
+    result = CliRunner().invoke(main, ["media", "--help"])
+    assert result.exit_code == 0, result.output
+    assert "--host" in result.output and "--port" in result.output
 
 
 def test_the_image_runs_the_console_script_pyproject_defines() -> None:
