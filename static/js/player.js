@@ -8,10 +8,10 @@ const RETRY_MAX_MS = 10000;
 export class Player {
   /**
    * @param {{video: HTMLVideoElement, overlay: HTMLElement, overlayText: HTMLElement, unmute?: HTMLElement,
-   *          url: string, iceServers: RTCIceServer[], csrfToken: string}} parts
+   *          url: string, iceServers: RTCIceServer[]}} parts
    */
-  constructor({ video, overlay, overlayText, unmute, url, iceServers, csrfToken }) {
-    Object.assign(this, { video, overlay, overlayText, unmute, url, iceServers, csrfToken });
+  constructor({ video, overlay, overlayText, unmute, url, iceServers }) {
+    Object.assign(this, { video, overlay, overlayText, unmute, url, iceServers });
     this.client = null;
     this.wanted = false;
     this.attempt = 0;
@@ -49,7 +49,6 @@ export class Player {
     if (this.video.paused || !this.video.srcObject) this.show("Connecting to the video…");
     const client = new WhepClient(this.url, {
       iceServers: this.iceServers,
-      csrfToken: this.csrfToken,
       onState: (state) => {
         if (state === "failed" && this.client === client) this.restart();
       },

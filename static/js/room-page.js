@@ -2,7 +2,7 @@
 // checkout ("Buy" loads shop's quick-buy fragment beside the video, with the room as the order's source).
 import { Player } from "./player.js";
 import { RoomChannel, RoomView, bindChat } from "./room.js";
-import { api, csrfToken, pageData, toast } from "./ui.js";
+import { api, pageData, toast } from "./ui.js";
 
 const data = pageData("room-data");
 const root = document.getElementById("room");
@@ -15,7 +15,6 @@ const player = new Player({
   unmute: part("unmute"),
   url: data.whep_url,
   iceServers: data.ice_servers,
-  csrfToken: csrfToken(),
 });
 
 function follow(status) {

@@ -1,7 +1,7 @@
 // The host's control desk for one room: go live from the camera over WHIP, end the show, pin products, start
 // deals, moderate the chat, set slow mode, and manage the stream key for OBS.
 import { RoomChannel, RoomView, bindChat } from "./room.js";
-import { api, csrfToken, pageData, parseAmount, toast } from "./ui.js";
+import { api, pageData, parseAmount, toast } from "./ui.js";
 import { WhipClient } from "./whip.js";
 
 const data = pageData("room-data");
@@ -76,7 +76,6 @@ goLive.addEventListener("click", async () => {
       token: data.stream_key,
       iceServers: data.ice_servers,
       preferH264: part("prefer-h264").checked,
-      csrfToken: csrfToken(),
       onState: (state) => {
         if (state === "connected" && root.dataset.status !== "live") say("Sending video; the room goes live in a moment…");
         if (state === "failed") {

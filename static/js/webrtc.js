@@ -33,12 +33,10 @@ export function iceGathered(pc, timeoutMs = GATHER_TIMEOUT_MS) {
   });
 }
 
-/** The request headers every call sends: the bearer token (WHIP) and the page's CSRF token (cookie sessions). */
-function headers(token, csrfToken, extra = {}) {
-  const result = { ...extra };
-  if (token) result.Authorization = `Bearer ${token}`;
-  if (csrfToken) result["x-csrftoken"] = csrfToken;
-  return result;
+/** The bearer token (WHIP's stream key) and any other headers. WHIP and WHEP need no CSRF token: they are not
+ *  cookie-authenticated, and a media node may answer cross-origin, where only these headers are allowed. */
+function headers(token, extra = {}) {
+  return token ? { ...extra, Authorization: `Bearer ${token}` } : extra;
 }
 
 async function problemDetail(response) {
@@ -55,12 +53,12 @@ async function problemDetail(response) {
  * Offer, gather, POST the offer as application/sdp, apply the 201 answer.
  * Returns the session's absolute URL (from Location, resolved against the final URL after any 307 redirect).
  */
-export async function exchange(pc, url, { token, csrfToken, gatherTimeoutMs = GATHER_TIMEOUT_MS } = {}) {
+export async function exchange(pc, url, { token, gatherTimeoutMs = GATHER_TIMEOUT_MS } = {}) {
   await pc.setLocalDescription(await pc.createOffer());
   await iceGathered(pc, gatherTimeoutMs);
   const response = await fetch(url, {
     method: "POST",
-    headers: headers(token, csrfToken, { "Content-Type": "application/sdp" }),
+    headers: headers(token, { "Content-Type": "application/sdp" }),
     body: pc.localDescription.sdp,
     credentials: "same-origin",
   });
@@ -71,11 +69,11 @@ export async function exchange(pc, url, { token, csrfToken, gatherTimeoutMs = GA
 }
 
 /** End a session (DELETE its Location). A session the server already forgot (404) counts as ended. */
-export async function endSession(location, { token, csrfToken } = {}) {
+export async function endSession(location, { token } = {}) {
   if (!location) return;
   const response = await fetch(location, {
     method: "DELETE",
-    headers: headers(token, csrfToken),
+    headers: headers(token),
     credentials: "same-origin",
     keepalive: true, // still sent when the page is being closed
   });

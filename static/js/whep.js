@@ -6,12 +6,11 @@ export { SessionError };
 export class WhepClient {
   /**
    * @param {string} url the room's WHEP endpoint
-   * @param {{iceServers?: RTCIceServer[], csrfToken?: string, gatherTimeoutMs?: number,
-   *          onState?: (state: string) => void}} options
+   * @param {{iceServers?: RTCIceServer[], gatherTimeoutMs?: number, onState?: (state: string) => void}} options
    */
-  constructor(url, { iceServers = [], csrfToken, gatherTimeoutMs, onState } = {}) {
+  constructor(url, { iceServers = [], gatherTimeoutMs, onState } = {}) {
     this.url = url;
-    this.options = { csrfToken, gatherTimeoutMs };
+    this.options = { gatherTimeoutMs };
     this.iceServers = iceServers;
     this.onState = onState || (() => {});
     this.pc = null;

@@ -17,12 +17,12 @@ function preferCodec(transceiver, kind, mimeType) {
 export class WhipClient {
   /**
    * @param {string} url the room's WHIP endpoint
-   * @param {{token: string, iceServers?: RTCIceServer[], preferH264?: boolean, csrfToken?: string,
-   *          gatherTimeoutMs?: number, onState?: (state: string) => void}} options
+   * @param {{token: string, iceServers?: RTCIceServer[], preferH264?: boolean, gatherTimeoutMs?: number,
+   *          onState?: (state: string) => void}} options
    */
-  constructor(url, { token, iceServers = [], preferH264 = false, csrfToken, gatherTimeoutMs, onState } = {}) {
+  constructor(url, { token, iceServers = [], preferH264 = false, gatherTimeoutMs, onState } = {}) {
     this.url = url;
-    this.options = { token, csrfToken, gatherTimeoutMs };
+    this.options = { token, gatherTimeoutMs };
     this.iceServers = iceServers;
     this.preferH264 = preferH264;
     this.onState = onState || (() => {});
