@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -15,7 +16,10 @@ from httpx import AsyncClient, Response
 from litestar import Litestar
 from markupsafe import escape
 
+from app import create_app
 from kernel.clock import FixedClock
+from kernel.settings import Settings
+from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, go_live, make_creator, make_products, rfc3339, schedule_room
 from tests.shop.helpers import make_admin
@@ -242,3 +246,24 @@ async def test_a_rotated_key_replaces_the_old_one_on_the_studio_page(client: Asy
     page = await get_page(client, f"/live/studio/{room['id']}", host)
 
     assert rotated.json()["stream_key"] in page.text and room["stream_key"] not in page.text
+
+
+async def test_pages_hand_the_configured_ice_servers_to_the_browser(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    settings = make_settings(
+        LIVECOMMERCE_ICE_SERVERS="stun:stun.example.org:3478,turn:alice:s%3Acret@turn.example.org:3478?transport=tcp"
+    )
+    app = create_app(settings, clock=clock)
+    try:
+        async with asgi_client(app) as client:
+            _, token = await make_creator(client)
+            room = await schedule_room(client, token)
+            for path in (f"/live/rooms/{room['id']}", f"/live/studio/{room['id']}"):
+                data = page_data(await get_page(client, path, token))
+                assert data["ice_servers"] == [
+                    {"urls": "stun:stun.example.org:3478"},
+                    {"urls": "turn:turn.example.org:3478?transport=tcp", "username": "alice", "credential": "s:cret"},
+                ]
+    finally:
+        await app.state.db.dispose()
