@@ -1,5 +1,5 @@
 """The community in a real browser: a creator writes a post with an embedded product in the editor (live preview),
-a buyer follows the creator, opens the post from the creator's profile, watches the card follow a price change,
+a buyer follows the creator on their profile, opens the post from the fan zone, watches the card follow a price change,
 and buys from the card without leaving the post; the order's source is the post. Then the XSS corpus, in a post
 and its comments, is loaded with the Content-Security-Policy stripped, so only the sanitiser stands between the
 payloads and the page: no dialog may open and ``window.__xss`` must stay unset.
@@ -90,7 +90,10 @@ def test_creator_posts_buyer_follows_and_buys_from_the_embedded_card(
     buyer.get_by_test_id("follow-button").click()
     expect(buyer.get_by_test_id("follow-button")).to_have_text("Following")
     expect(buyer.get_by_test_id("follower-count")).to_have_text("1")
-    buyer.get_by_role("link", name=f"My desk setup {tag}").click()
+    buyer.goto("/")  # the fan zone: the followed creator's post is there
+    item = buyer.locator(f'[data-testid="feed-post"][data-id="{post_id}"]')
+    expect(item).to_have_attribute("data-reason", "following")
+    item.get_by_role("link", name=f"My desk setup {tag}").click()
     buyer.wait_for_url(f"**/posts/{post_id}")
     card = buyer.get_by_test_id("post-product")
     expect(card.get_by_test_id("post-product-price")).to_have_text("$20.00")
