@@ -15,7 +15,8 @@ from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, or_, select
+from advanced_alchemy.types import GUID
+from sqlalchemy import String, and_, column, or_, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shop.links import creator_of_code
@@ -88,9 +89,11 @@ class Attribution:
         """Resolve sources of ``source_kind`` ("room_id", "post_id" or "ref") with ``resolver``."""
         self._resolvers[source_kind] = resolver
 
-    def register_labels(self, dimension: str, resolver: LabelResolver) -> None:
-        """Name the reports' ``dimension`` rows ("room" or "post") with ``resolver``."""
-        self._labels[dimension] = resolver
+    def register_labels(self, dimension: str, resolver: LabelResolver, replace: bool = True) -> None:
+        """Name the reports' ``dimension`` rows ("room" or "post") with ``resolver`` (kept if one is already
+        registered and ``replace`` is false)."""
+        if replace or dimension not in self._labels:
+            self._labels[dimension] = resolver
 
     def read_pending_touches(self, recorder: TouchRecorder) -> None:
         """Let the rule see touches the recorder has not written yet (a click a moment before checkout)."""
@@ -104,13 +107,6 @@ class Attribution:
         """The creator behind one source (None when unknown, or when no domain resolves this kind)."""
         resolver = self._resolvers.get(source_kind)
         return await resolver(session, value) if resolver else None
-
-    async def creator_for(self, session: AsyncSession, buyer_id: UUID, source: dict[str, str] | None) -> UUID | None:
-        """The creator behind the first resolvable source, or None for a self-referral (no precedence, no receipt)."""
-        for kind, value in (source or {}).items():
-            if creator := await self.resolve(session, kind, value):
-                return None if creator == buyer_id else creator
-        return None
 
     async def decide(
         self,
@@ -254,3 +250,13 @@ def _duration(window: timedelta) -> str:
     if window % timedelta(hours=1) == timedelta(0):
         return f"{int(window.total_seconds() // 3600)}h"
     return f"{int(window.total_seconds())}s"
+
+
+def titles_from(table_name: str) -> LabelResolver:
+    """A label resolver reading ``id`` and ``title`` of another domain's table by name (no import of its models)."""
+    rows = table(table_name, column("id", GUID()), column("title", String()))
+
+    async def titles(session: AsyncSession, ids: list[UUID]) -> dict[UUID, str]:
+        return dict((await session.execute(select(rows.c.id, rows.c.title).where(rows.c.id.in_(ids)))).all())
+
+    return titles

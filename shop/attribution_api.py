@@ -3,25 +3,26 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency, Provide
-from litestar.params import FromPath, JSONBody
-from litestar.response import Redirect
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Redirect, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
-from kernel.errors import RuleBroken
+from kernel.errors import Forbidden, RuleBroken
 from kernel.problems import problem_response, problem_spec
-from shop import links, receipts
-from shop.attribution_schemas import CouponIn, CouponOut, LinkIn, LinkOut, LinkTargetIn
+from shop import links, receipts, reports, rollups
+from shop.attribution_schemas import CouponIn, CouponOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
 from shop.catalog import parse_uuid
 from shop.coupons import CouponService
 from shop.links import LinkService, LinkTarget
 from shop.receipts import OrderReceiptOut
+from shop.reports import ReportQuery
 from shop.touches import TouchKind
 
 VISITOR_COOKIE = "lc_visitor"
@@ -91,12 +92,58 @@ class AttributionController(Controller):
         return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=str(coupon.creator_id))
 
 
-class ReceiptController(Controller):
-    path = "/api/reports/attribution/orders"
-    tags = ["reports"]
-    guards = [requires_role(Role.MARKETER, Role.ADMIN)]
+def report_scope(user: CurrentUser, creator_id: UUID | None) -> UUID | None:
+    """Marketers and admins see every creator; a creator sees only their own rows (403 for anyone else's)."""
+    if user.has(Role.MARKETER) or user.has(Role.ADMIN):
+        return creator_id
+    if creator_id is not None and str(creator_id) != user.id:
+        raise Forbidden("not_your_report", "Creators see only their own attribution report.")
+    return UUID(user.id)
 
-    @get("/{order_id:str}", responses={404: problem_spec("No such order")})
+
+class ReportController(Controller):
+    path = "/api/reports/attribution"
+    tags = ["reports"]
+    dependencies = {"current_user": Provide(provide_current_user)}
+
+    @get(
+        "/",
+        guards=[requires_role(Role.MARKETER, Role.ADMIN, Role.INFLUENCER)],
+        responses={403: problem_spec("Not a marketer, admin or creator"), 422: problem_spec("Bad grouping or range")},
+    )
+    async def report(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+        group_by: FromQuery[str] = "creator",
+        since: Annotated[str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD")] = None,
+        until: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD")] = None,
+        creator_id: FromQuery[UUID | None] = None,
+        seller_id: FromQuery[UUID | None] = None,
+        format: FromQuery[Literal["json", "csv"]] = "json",
+    ) -> Response[Any]:
+        """Views, clicks, carts, orders and money per creator, room, post, product or day; CSV with format=csv."""
+        query = ReportQuery.parse(
+            group_by, since, until, state.clock.now().date(), report_scope(current_user, creator_id), seller_id
+        )
+        await rollups.catch_up(state.db)  # fold what happened since the sweeper last ran: the report is current
+        rows = await reports.attribution_report(db_session, state.shop.attribution, query, state.settings.shop.currency)
+        if format == "csv":
+            name = f"attribution-{query.group_by}-{query.since}-{query.until}.csv"
+            return Stream(
+                reports.csv_lines(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        body = ReportOut(query.group_by.value, query.since.isoformat(), query.until.isoformat(), rows)
+        return Response(body)
+
+    @get(
+        "/orders/{order_id:str}",
+        guards=[requires_role(Role.MARKETER, Role.ADMIN)],
+        responses={404: problem_spec("No such order")},
+    )
     async def receipt(self, order_id: FromPath[str], db_session: NamedDependency[AsyncSession]) -> OrderReceiptOut:
         """For each line: the candidates the rule weighed, the one that won and why the others lost."""
         return await receipts.for_order(db_session, parse_uuid(order_id))
@@ -130,4 +177,4 @@ async def follow_link(
     return Redirect(links.target_url(link), status_code=303, cookies=cookies)
 
 
-ATTRIBUTION_CONTROLLERS = [AttributionController, ReceiptController, follow_link]
+ATTRIBUTION_CONTROLLERS = [AttributionController, ReportController, follow_link]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 import msgspec
@@ -17,12 +17,13 @@ from kernel.clock import Clock
 from kernel.errors import RuleBroken
 from kernel.money import Money
 from kernel.settings import ShopSettings
-from shop import deals, escrow, idempotency
-from shop.attribution import Attribution
+from shop import coupons, deals, escrow, idempotency, receipts
+from shop.attribution import Attribution, Decision
 from shop.catalog import CatalogService
+from shop.coupons import CouponService
 from shop.events import ORDERS_TOPIC, DealRemaining, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
 from shop.idempotency import Replay
-from shop.models import Category, Deal, Order, OrderEvent, OrderLine, OrderStatus, Product
+from shop.models import Category, Coupon, Deal, Order, OrderEvent, OrderLine, OrderStatus, Product
 from shop.orders import OrderService
 from shop.payments.gateway import PaymentGateway
 from shop.schemas import CheckoutIn, CheckoutOut
@@ -37,10 +38,17 @@ class _Line:
     creator_id: UUID | None
     source: dict[str, str] | None
     deal: Deal | None = None  # bought at the deal's price
+    decision: Decision | None = None  # why the line is credited to its creator: stored as its receipt
+    coupon: Coupon | None = None
+    discount_minor: int = 0  # the coupon's share of this line
 
     @property
     def unit_price(self) -> Money:
         return self.deal.price if self.deal is not None else self.product.price
+
+    @property
+    def net(self) -> Money:
+        return self.unit_price * self.quantity - Money(self.discount_minor, self.product.currency)
 
 
 class Checkout:
@@ -83,7 +91,7 @@ class Checkout:
             deals_left[deal] = await deals.take(self.session, deal, quantity, now)
             # Counted after ``take`` locked the deal's row, so a buyer's concurrent checkouts see each other.
             deals.check_limit(deal, await deals.bought_by(self.session, deal.id, buyer_id), quantity)
-        total = sum((line.unit_price * line.quantity for line in lines), Money.zero(self.settings.currency))
+        total = sum((line.net for line in lines), Money.zero(self.settings.currency))
         checkout_id = uuid7()
         charge = await self.gateway.charge(total, cart.payment.token, reference=str(checkout_id))
         try:
@@ -110,12 +118,9 @@ class Checkout:
         ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
         products = {p.id: p for p in await self.session.scalars(select(Product).where(Product.id.in_(ids)))}
         rates = dict((await self.session.execute(select(Category.slug, Category.commission_bps))).all())
-        if cart.coupon_code is not None:  # creator coupons are not issued yet: refuse rather than ignore one
-            raise RuleBroken(
-                "unknown_coupon",
-                f"There is no coupon {cart.coupon_code!r}.",
-                errors=[{"field": "coupon_code", "message": "unknown coupon"}],
-            )
+        coupon = None
+        if cart.coupon_code is not None:  # an unknown code is refused (422), never silently ignored
+            coupon = await CouponService(self.session, self.clock).find(cart.coupon_code)
         lines = []
         for index, (item, product_id) in enumerate(zip(cart.items, ids, strict=True)):
             deal = None if item.deal_id is None else await self._deal(item.deal_id, product_id, index)
@@ -134,8 +139,14 @@ class Checkout:
             source = found_at.as_dict() if found_at else None
             if source is None and deal is not None:
                 source = dict(deal.context)  # a deal is found where it runs: its room credits its host
-            creator = await self.attribution.creator_for(self.session, buyer_id, source)
-            lines.append(_Line(product, item.quantity, rates[product.category_slug], creator, source, deal))
+            decision = await self.attribution.decide(
+                self.session, buyer_id, product.id, source, coupon, self.clock.now(), self.settings.attribution_window
+            )
+            rate = rates[product.category_slug]
+            lines.append(_Line(product, item.quantity, rate, decision.creator_id, source, deal, decision, coupon))
+        if coupon is not None:
+            off = coupons.discounts(coupon, [line.unit_price * line.quantity for line in lines])
+            lines = [replace(line, discount_minor=d.amount_minor) for line, d in zip(lines, off, strict=True)]
         return lines
 
     async def _deal(self, raw_id: str, product_id: UUID, index: int) -> Deal:
@@ -160,7 +171,7 @@ class Checkout:
             by_seller[line.product.seller_id].append(line)
         orders = []
         for seller_id, seller_lines in by_seller.items():
-            total = sum(line.unit_price.amount_minor * line.quantity for line in seller_lines)
+            total = sum(line.net.amount_minor for line in seller_lines)
             order = Order(
                 checkout_id=checkout_id,
                 buyer_id=UUID(buyer.id),
@@ -175,7 +186,7 @@ class Checkout:
             )
             self.session.add(order)
             await self.session.flush()
-            self.session.add_all(
+            written = [
                 OrderLine(
                     order_id=order.id,
                     product_id=line.product.id,
@@ -190,6 +201,17 @@ class Checkout:
                     deal_id=line.deal.id if line.deal is not None else None,
                 )
                 for line in seller_lines
+            ]
+            self.session.add_all(written)
+            await self.session.flush()
+            receipts.store(
+                self.session,
+                order,
+                [
+                    (row, line.decision, line.coupon, Money(line.discount_minor, order.currency))
+                    for row, line in zip(written, seller_lines, strict=True)
+                    if line.decision is not None
+                ],
             )
             self.session.add(
                 OrderEvent(

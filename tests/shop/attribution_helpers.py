@@ -46,9 +46,10 @@ async def attribution_app(
 
     rooms = Rooms()
     runtime = ShopRuntime()
+    app = create_app(make_settings(**env), clock=clock, shop_runtime=runtime)
+    # After create_app, which registers live's own resolvers: these rooms exist only in this test.
     runtime.attribution.register("room_id", rooms.host)
     runtime.attribution.register_labels("room", rooms.labels)
-    app = create_app(make_settings(**env), clock=clock, shop_runtime=runtime)
     async with asgi_client(app) as client:
         yield app, client, rooms
     await app.state.db.dispose()
@@ -100,5 +101,35 @@ async def buy(client: AsyncClient, token: str, product_id: str, quantity: int = 
 
 async def receipt(client: AsyncClient, staff_token: str, order_id: str) -> dict[str, Any]:
     response = await client.get(f"/api/reports/attribution/orders/{order_id}", headers=bearer(staff_token))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
+
+
+async def complete(client: AsyncClient, seller_token: str, buyer_token: str, order_id: str) -> None:
+    """Ship and confirm delivery: escrow is released and the dispute window starts."""
+    shipped = await client.post(f"/api/shop/orders/{order_id}/ship", headers=bearer(seller_token), json=TRACKING)
+    assert shipped.status_code == 200, shipped.text
+    done = await client.post(f"/api/shop/orders/{order_id}/confirm-delivery", headers=bearer(buyer_token))
+    assert done.status_code == 200, done.text
+
+
+async def refund(client: AsyncClient, seller_token: str, buyer_token: str, order_id: str, amount: int) -> None:
+    """The buyer disputes the order and the seller accepts the refund of ``amount``."""
+    body = {"reason": "damaged", "detail": "Crushed.", "requested_refund": {"amount_minor": amount, "currency": "USD"}}
+    opened = await client.post(f"/api/shop/orders/{order_id}/disputes", headers=bearer(buyer_token), json=body)
+    assert opened.status_code == 201, opened.text
+    accepted = await client.post(
+        f"/api/shop/disputes/{opened.json()['id']}/resolve",
+        headers=bearer(seller_token),
+        json={"outcome": "refund", "amount": {"amount_minor": amount, "currency": "USD"}},
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+async def report(client: AsyncClient, token: str, **params: str) -> dict[str, Any]:
+    response = await client.get("/api/reports/attribution", params=params, headers=bearer(token))
     assert response.status_code == 200, response.text
     return response.json()

@@ -1,0 +1,187 @@
+"""The attribution report: funnel and money per creator, room, product, post and day; refunds; who may read it;
+CSV and JSON agreeing row for row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import timedelta
+from uuid import UUID
+
+from kernel.clock import FixedClock
+from shop import TouchKind
+from tests.factories import bearer
+from tests.shop.attribution_helpers import (
+    attribution_app,
+    buy,
+    buyer,
+    click,
+    complete,
+    influencer,
+    link,
+    receipt,
+    refund,
+    report,
+    staff,
+)
+from tests.shop.helpers import seller_with_product
+
+
+@dataclass
+class World:
+    marketer: str
+    seller: str
+    seller_token: str
+    product: str
+    clicker: str
+    clicker_token: str
+    host: str
+    host_token: str
+    room: str
+    by_click: dict
+    in_room: dict
+    buyer_token: str
+
+
+async def _world(app, client, rooms) -> World:  # type: ignore[no-untyped-def]
+    """Creator 1 links a product: two people click, one buys 2 units. Creator 2 hosts a room: three viewers (two
+    distinct), one buys 1 unit there."""
+    marketer = await staff(client, app, "marketer")
+    seller_token, product = await seller_with_product(client, price=10_000, stock=50, affiliate_bps=1000)
+    seller = (await client.get("/api/me", headers=bearer(seller_token))).json()["id"]
+    clicker, clicker_token = await influencer(client)
+    host, host_token = await influencer(client)
+    room = rooms.open(host, "Spring haul")
+    code = await link(client, clicker_token, {"product_id": product})
+    _, first = await buyer(client)
+    _, second = await buyer(client)
+    await click(client, code, first)
+    await click(client, code, second)
+    by_click = await buy(client, first, product, quantity=2)
+    for viewer in ("v:a", "v:a", "v:b"):  # live records a view when someone joins the room
+        app.state.touches.record(TouchKind.VIEW, creator_id=UUID(host), room_id=UUID(room), visitor_id=viewer)
+    in_room = await buy(client, second, product, source={"room_id": room})
+    await app.state.touches.flush()
+    return World(
+        marketer,
+        seller,
+        seller_token,
+        product,
+        clicker,
+        clicker_token,
+        host,
+        host_token,
+        room,
+        by_click,
+        in_room,
+        first,
+    )
+
+
+def _by_key(body: dict) -> dict[str, dict]:
+    return {row["key"]: row for row in body["rows"]}
+
+
+async def test_the_report_counts_the_funnel_and_the_money_per_creator_room_and_product(make_settings, clock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+
+        creators = _by_key(await report(client, w.marketer, group_by="creator"))
+        assert set(creators) == {w.clicker, w.host}
+        c = creators[w.clicker]
+        assert (c["clicks"], c["orders"], c["units"], c["gmv"]["amount_minor"]) == (2, 1, 2, 20_000)
+        assert c["commission"] == {"amount_minor": 2_000, "currency": "USD"}  # 10% affiliate rate, frozen
+        assert c["conversion_rate"] == 0.5 and c["epc"]["amount_minor"] == 1_000 and c["aov"]["amount_minor"] == 20_000
+        h = creators[w.host]
+        assert (h["views"], h["unique_viewers"], h["orders"], h["gmv"]["amount_minor"]) == (3, 2, 1, 10_000)
+
+        [room] = (await report(client, w.marketer, group_by="room"))["rows"]
+        assert (room["key"], room["label"], room["views"], room["orders"]) == (w.room, "Spring haul", 3, 1)
+        [product] = (await report(client, w.marketer, group_by="product"))["rows"]
+        assert (product["label"], product["clicks"], product["orders"], product["units"]) == ("Linen shirt", 2, 2, 3)
+        [day] = (await report(client, w.marketer, group_by="day"))["rows"]
+        assert day["key"] == clock.now().date().isoformat() and day["gmv"]["amount_minor"] == 30_000
+
+
+async def test_a_refund_reverses_commission_and_shows_as_refunds_with_lower_net_gmv(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+        await complete(client, w.seller_token, w.buyer_token, w.by_click["id"])
+        before = _by_key(await report(client, w.marketer, group_by="creator"))[w.clicker]
+
+        clock.advance(timedelta(days=1))  # still inside the dispute window
+        await refund(client, w.seller_token, w.buyer_token, w.by_click["id"], 5_000)
+
+        after = _by_key(await report(client, w.marketer, group_by="creator"))[w.clicker]
+        assert after["gmv"] == before["gmv"]
+        assert after["refunds"]["amount_minor"] == 5_000
+        assert after["net_gmv"]["amount_minor"] == 15_000
+        assert after["commission"]["amount_minor"] == 1_500 < before["commission"]["amount_minor"]
+        # The report's commission is what the ledger holds for the creator, net of the claw-back.
+        balance = (await client.get("/api/shop/balances", headers=bearer(w.clicker_token))).json()
+        assert balance["pending"]["amount_minor"] + balance["available"]["amount_minor"] == 1_500
+        line = (await receipt(client, w.marketer, w.by_click["id"]))["lines"][0]
+        assert line["rule"] == "last_click" and line["creator_id"] == w.clicker
+
+
+async def test_filters_narrow_by_range_creator_and_seller(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+        today = clock.now().date()
+        assert (
+            await report(
+                client, w.marketer, **{"from": str(today + timedelta(days=1)), "to": str(today + timedelta(days=2))}
+            )
+        )["rows"] == []
+        only = await report(client, w.marketer, group_by="product", creator_id=w.host)
+        assert [(r["orders"], r["units"]) for r in only["rows"]] == [(1, 1)]
+        assert (await report(client, w.marketer, seller_id=str(UUID(int=1))))["rows"] == []
+        assert len((await report(client, w.marketer, seller_id=w.seller))["rows"]) == 2
+
+
+async def test_creators_see_only_their_own_rows_and_buyers_and_sellers_none(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+        admin = await staff(client, app, "admin")
+        assert len((await report(client, admin, group_by="creator"))["rows"]) == 2
+        own = await report(client, w.host_token, group_by="creator")
+        assert [row["key"] for row in own["rows"]] == [w.host]
+        assert [row["key"] for row in (await report(client, w.host_token, group_by="room"))["rows"]] == [w.room]
+        others = await client.get(
+            "/api/reports/attribution", params={"creator_id": w.clicker}, headers=bearer(w.host_token)
+        )
+        assert others.status_code == 403
+        _, buyer_token = await buyer(client)
+        for token in (buyer_token, w.seller_token):
+            for fmt in ("json", "csv"):
+                response = await client.get("/api/reports/attribution", params={"format": fmt}, headers=bearer(token))
+                assert response.status_code == 403
+
+
+async def test_csv_and_json_agree_row_for_row(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+        for group_by in ("creator", "room", "post", "product", "day"):
+            body = await report(client, w.marketer, group_by=group_by)
+            response = await client.get(
+                "/api/reports/attribution", params={"group_by": group_by, "format": "csv"}, headers=bearer(w.marketer)
+            )
+            assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+            table = list(csv.DictReader(io.StringIO(response.text)))
+            assert len(table) == len(body["rows"]), group_by
+            for row, line in zip(body["rows"], table, strict=True):
+                for name, value in row.items():
+                    if isinstance(value, dict):
+                        assert int(line[f"{name}_amount_minor"]) == value["amount_minor"]
+                        assert line[f"{name}_currency"] == value["currency"]
+                    else:
+                        assert line[name] == str(value), (group_by, name)
+
+
+async def test_bad_report_parameters_are_refused(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, _):
+        marketer = await staff(client, app, "marketer")
+        for params in ({"group_by": "city"}, {"from": "2026-03-05", "to": "2026-03-01"}, {"from": "yesterday"}):
+            response = await client.get("/api/reports/attribution", params=params, headers=bearer(marketer))
+            assert response.status_code in (400, 422), (params, response.text)
