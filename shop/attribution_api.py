@@ -17,9 +17,10 @@ from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
 from kernel.errors import Forbidden, RuleBroken
 from kernel.problems import problem_response, problem_spec
 from shop import links, receipts, reports, rollups
-from shop.attribution_schemas import CouponIn, CouponOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
+from shop.attribution_schemas import CouponIn, CouponOut, EarningsOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
 from shop.catalog import parse_uuid
 from shop.coupons import CouponService
+from shop.earnings import creator_earnings
 from shop.links import LinkService, LinkTarget
 from shop.receipts import OrderReceiptOut
 from shop.reports import ReportQuery
@@ -90,6 +91,16 @@ class AttributionController(Controller):
             UUID(current_user.id), data.code, data.discount_bps
         )
         return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=str(coupon.creator_id))
+
+    @get("/earnings")
+    async def earnings(
+        self, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[CurrentUser], state: State
+    ) -> EarningsOut:
+        """Your commission per order line: amount, state (pending, approved, payable, paid, reversed), when it
+        becomes payable, and the attribution rule that credited it."""
+        return await creator_earnings(
+            db_session, UUID(current_user.id), state.clock.now(), state.settings.shop.currency
+        )
 
 
 def report_scope(user: CurrentUser, creator_id: UUID | None) -> UUID | None:
