@@ -55,7 +55,7 @@ from live.rooms import RoomService
 log = logging.getLogger("livecommerce.media")
 logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectivity check at INFO
 
-KEYFRAME_INTERVAL = 0.5  # seconds between keyframe requests passed on to a publisher
+KEYFRAME_INTERVAL = 0.3  # seconds between keyframe requests passed on to a publisher (joiners wait at most this)
 VIEWER_CONNECT_TIMEOUT = 20.0  # a viewer whose connection is not up by then is closed
 MEDIA_KINDS = ("audio", "video")
 LOST_STATES = ("failed", "disconnected", "closed")
