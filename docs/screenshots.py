@@ -31,6 +31,8 @@ CHROMIUM = "/usr/bin/chromium"
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 DEMO_SELLER = "seller@demo.livecommerce.test"
+DEMO_CREATOR = "ava@demo.livecommerce.test"
+_demo_room: dict[str, str] = {}  # the live-room shots share one scheduled room
 
 
 def sign_in_as_demo_seller(page: Page) -> None:
@@ -42,13 +44,54 @@ def sign_in_as_demo_seller(page: Page) -> None:
     page.get_by_test_id("signed-in-as").wait_for()
 
 
+def sign_in_as_demo_creator(page: Page) -> None:
+    page.goto("/signin?next=/live/studio")
+    page.get_by_label("Email").fill(DEMO_CREATOR)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == "/live/studio")
+    page.get_by_test_id("signed-in-as").wait_for()
+
+
+def demo_room(page: Page) -> str:
+    """A room the demo creator scheduled for tomorrow with three demo products, one pinned (made once)."""
+    if "id" not in _demo_room:
+        _demo_room["id"] = page.evaluate(
+            """async () => {
+              const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"];
+              const headers = {"Content-Type": "application/json", "x-csrftoken": csrf};
+              const products = (await (await fetch("/api/shop/products?limit=3")).json()).items.map(p => p.id);
+              const room = await (await fetch("/api/live/rooms", {method: "POST", headers, body: JSON.stringify({
+                title: "Autumn edit: linen, totes and a little glow",
+                description: "Trying on the new linen shirts, packing the canvas tote, and live-only prices.",
+                scheduled_for: new Date(Date.now() + 86400000).toISOString(),
+                product_ids: products,
+              })})).json();
+              await fetch(`/api/live/rooms/${room.id}/pin`, {method: "POST", headers,
+                body: JSON.stringify({product_id: products[0]})});
+              return room.id;
+            }"""
+        )
+    return _demo_room["id"]
+
+
+def room_as_creator(page: Page) -> str:
+    sign_in_as_demo_creator(page)
+    return f"/live/rooms/{demo_room(page)}"
+
+
+def studio_room_as_creator(page: Page) -> str:
+    sign_in_as_demo_creator(page)
+    return f"/live/studio/{demo_room(page)}"
+
+
 @dataclass(frozen=True)
 class Shot:
     name: str
     path: str
     viewport: dict[str, int]
     full_page: bool = False
-    before: Callable[[Page], None] | None = None
+    before: Callable[[Page], str | None] | None = None  # may answer the path to shoot instead of ``path``
 
 
 SHOTS = [
@@ -57,6 +100,11 @@ SHOTS = [
     Shot("signup", "/signup", DESKTOP),
     Shot("signin", "/signin", DESKTOP),
     Shot("account-seller", "/account", DESKTOP, before=sign_in_as_demo_seller),
+    Shot("live-studio", "/live/studio", DESKTOP, full_page=True, before=sign_in_as_demo_creator),
+    Shot("live-room", "/live", DESKTOP, full_page=True, before=room_as_creator),
+    Shot("live-room-phone", "/live", PHONE, before=room_as_creator),
+    Shot("live-studio-room", "/live", DESKTOP, full_page=True, before=studio_room_as_creator),
+    Shot("live-rooms", "/live", DESKTOP),
 ]
 
 
@@ -64,9 +112,8 @@ def take(browser: Browser, base_url: str, shot: Shot) -> Path:
     context = browser.new_context(base_url=base_url, viewport=shot.viewport)  # fresh cookies for every shot
     try:
         page = context.new_page()
-        if shot.before:
-            shot.before(page)
-        page.goto(shot.path, wait_until="networkidle")
+        path = shot.before(page) if shot.before else None
+        page.goto(path or shot.path, wait_until="networkidle")
         target = OUT_DIR / f"{shot.name}.png"
         page.screenshot(path=str(target), full_page=shot.full_page, animations="disabled", caret="hide")
         return target
