@@ -28,7 +28,7 @@ from kernel.settings import LiveSettings
 from live.chat import Chat, ChatIn, ChatRefused, client_frames, history
 from live.deals import DealService, deal_offered
 from live.events import ChannelError, Likes, Moderation, Pinned, RoomEvent, StatusChanged, Viewers
-from live.hub import CLOSE_BANNED, Listener, RoomHub
+from live.hub import CLOSE_BANNED, Listener, RoomHub, RoomStart
 from live.likes import LikeCounter
 from live.limits import retry_after
 from live.models import Room, SanctionKind
@@ -54,7 +54,7 @@ class RoomChannel:
         redis: Redis | None,
         settings: LiveSettings,
     ) -> None:
-        self.viewers = ViewerCounts(redis)
+        self.viewers = ViewerCounts(redis, db)
         self.chat = Chat(db, clock, bus, redis, settings)
         self.likes = LikeCounter(db, bus, redis, settings.tick.total_seconds())
         self.hub = RoomHub(channels, self.viewers, settings.tick.total_seconds(), self.chat.on_moderation)
@@ -173,6 +173,8 @@ async def _handle(
         return _error("bad_frame", f'Send {{"type": "chat", "text": "..."}} or {{"type": "like"}} ({exc}).')
     if user is None:
         return _error("sign_in_required", "Sign in to chat and like; you can watch without signing in.")
+    if services.hub.has_ended(room.id):
+        return _error("room_ended", "This show has ended; its chat is closed.")
     if isinstance(frame, ChatIn):
         slow_mode = 0 if moderator else services.hub.slow_mode_seconds(room.id)
         try:
@@ -193,14 +195,14 @@ async def _find_room(state: State, room_id: UUID | None) -> Room | None:
         return await session.get(Room, room_id)
 
 
-async def _open_room(state: State, services: RoomChannel, room: Room) -> tuple[list[str], int, int]:
+async def _open_room(state: State, services: RoomChannel, room: Room) -> RoomStart:
     """What the hub needs to open a room's feed: its products' ids, its like total and its slow mode."""
     async with state.db.sessionmaker() as session:
         rooms = RoomService(session, state.clock, state.bus, state.settings.live)
         fresh = await rooms.get(room.id)
         product_ids = (await rooms.product_ids([fresh]))[fresh.id]
     likes = await services.likes.total(fresh.id, fresh.like_count)
-    return [str(p) for p in product_ids], likes, fresh.slow_mode_seconds
+    return RoomStart([str(p) for p in product_ids], likes, fresh.slow_mode_seconds, fresh.status)
 
 
 async def _join_state(state: State, services: RoomChannel, room: Room) -> tuple[bytes, set[str]]:

@@ -13,12 +13,14 @@ import contextlib
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from uuid import UUID
 
 import msgspec
+from advanced_alchemy.mixins.uuid import uuid7
 from redis.asyncio import Redis
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser
@@ -39,6 +41,9 @@ log = logging.getLogger("livecommerce.live.chat")
 COLUMN_CHARS = ChatMessage.__table__.c.text.type.length
 SANCTIONS_TTL_S = 10.0  # a sanction made elsewhere is also announced on the bus; this bounds a lost announcement
 MAX_BATCH = 500
+# A message waits this long for others to share its commit: a busy room makes tens of commits a second, not
+# hundreds, for a delay far below the channel's tick.
+COMMIT_LINGER_S = 0.01
 # Control characters other than tab and newline have no place in chat (and PostgreSQL refuses NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -67,6 +72,22 @@ client_frames = msgspec.json.Decoder(ChatIn | LikeIn)
 
 def chat_sent(message: ChatMessage, display_name: str) -> ChatSent:
     return ChatSent(str(message.id), ChatUser(str(message.user_id), display_name), message.text, iso(message.at) or "")
+
+
+@dataclass
+class _Pending:
+    room_id: UUID
+    user: CurrentUser
+    text: str
+    at: datetime
+    done: asyncio.Future[ChatSent]
+    id: UUID = field(default_factory=uuid7)  # the model's own time-ordered id, known before the insert
+
+    def row(self) -> dict[str, object]:
+        return {"id": self.id, "room_id": self.room_id, "user_id": UUID(self.user.id), "text": self.text, "at": self.at}
+
+    def event(self) -> ChatSent:
+        return ChatSent(str(self.id), ChatUser(self.user.id, self.user.display_name), self.text, iso(self.at) or "")
 
 
 async def history(session: AsyncSession, room_id: UUID, limit: int) -> list[ChatSent]:
@@ -106,13 +127,6 @@ class SanctionCache:
         self._known.pop((room_id, user_id), None)
 
 
-@dataclass
-class _Pending:
-    row: ChatMessage
-    display_name: str
-    done: asyncio.Future[ChatSent]
-
-
 class ChatWriter:
     """Store messages in group commits, then publish each on its room's topic."""
 
@@ -131,19 +145,20 @@ class ChatWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def write(self, row: ChatMessage, display_name: str) -> ChatSent:
+    async def write(self, room_id: UUID, user: CurrentUser, text: str, at: datetime) -> ChatSent:
         done: asyncio.Future[ChatSent] = asyncio.get_running_loop().create_future()
-        await self._queue.put(_Pending(row, display_name, done))
+        self._queue.put_nowait(_Pending(room_id, user, text, at, done))
         return await done
 
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
+            await asyncio.sleep(COMMIT_LINGER_S)
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             try:
                 async with self.db.transaction() as session:
-                    session.add_all(item.row for item in batch)
+                    await session.execute(insert(ChatMessage), [item.row() for item in batch])
             except Exception as exc:  # the database is away: tell the senders, keep serving the room
                 log.warning("chat.store_failed", extra={"error": repr(exc), "messages": len(batch)})
                 for item in batch:
@@ -153,8 +168,8 @@ class ChatWriter:
                         )
                 continue
             for item in batch:
-                event = chat_sent(item.row, item.display_name)
-                self.bus.publish(room_topic(item.row.room_id), event)
+                event = item.event()
+                self.bus.publish(room_topic(item.room_id), event)
                 if not item.done.done():
                     item.done.set_result(event)
 
@@ -198,8 +213,7 @@ class Chat:
             raise ChatRefused("slow_mode", detail, retry_after(refused.wait_s))
         if refused is not None:
             raise ChatRefused("rate_limited", "You are sending messages too fast.", retry_after(refused.wait_s))
-        row = ChatMessage(room_id=room_id, user_id=UUID(user.id), text=text, at=now)
-        return await self.writer.write(row, user.display_name)
+        return await self.writer.write(room_id, user, text, now)
 
     def on_moderation(self, room_id: UUID, event: Moderation) -> None:
         """A sanction changed somewhere: read this user's sanctions afresh next time they send."""

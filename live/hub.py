@@ -14,6 +14,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +52,16 @@ _status = msgspec.json.Decoder(StatusChanged)
 _product_events = msgspec.json.Decoder(StockChanged | DealRemaining)
 _shop_events = msgspec.json.Decoder(ShopEvent)
 _encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True)
+class RoomStart:
+    """What a feed starts from, read from the database when a room's first socket joins this process."""
+
+    product_ids: list[str]
+    likes: int
+    slow_mode_seconds: int
+    status: str
 
 
 class Frame:
@@ -147,17 +158,18 @@ class Listener:
 class RoomFeed:
     """A room's events in this process: its bus subscription, the tick's pending events and its sockets."""
 
-    def __init__(self, room_id: UUID, subscriber: Subscriber, likes: int, slow_mode_seconds: int) -> None:
+    def __init__(self, room_id: UUID, subscriber: Subscriber, start: RoomStart) -> None:
         self.room_id = room_id
         self.subscriber = subscriber
         self.listeners: set[Listener] = set()
         self.pending: list[tuple[str | None, bytes]] = []
         self.stock: dict[tuple[str, str | None], bytes] = {}  # latest per product (and deal) this tick
-        self.likes = likes
+        self.likes = start.likes
         self.likes_dirty = False
         self.viewers = 0
         self.viewers_dirty = False
-        self.slow_mode_seconds = slow_mode_seconds
+        self.slow_mode_seconds = start.slow_mode_seconds
+        self.status = start.status
         self.reader: asyncio.Task[None] | None = None
 
     @property
@@ -195,6 +207,8 @@ class RoomFeed:
             return
         if kind.type == "viewers":
             return  # each process counts viewers itself (see ViewerCounts)
+        if kind.type == "status":
+            self.status = _status.decode(raw).status
         if kind.type == "moderation":
             event = _moderation.decode(raw)
             if event.action == "slow_mode" and event.slow_mode_seconds is not None:
@@ -266,7 +280,7 @@ class RoomHub:
         self,
         room_id: UUID,
         listener: Listener,
-        open_room: Callable[[], Awaitable[tuple[list[str], int, int]]],
+        open_room: Callable[[], Awaitable[RoomStart]],
     ) -> RoomFeed:
         """Attach ``listener`` to the room's feed, opening the feed (and its subscription) for the first one."""
         feed = self.feeds.get(room_id)
@@ -275,7 +289,7 @@ class RoomHub:
             async with lock:
                 feed = self.feeds.get(room_id)
                 if feed is None:
-                    feed = await self._open_feed(room_id, *await open_room())
+                    feed = await self._open_feed(room_id, await open_room())
             self._opening.pop(room_id, None)
         feed.listeners.add(listener)
         self.viewers.set_local(room_id, len(feed.listeners))
@@ -298,13 +312,17 @@ class RoomHub:
         feed = self.feeds.get(room_id)
         return feed.slow_mode_seconds if feed is not None else 0
 
+    def has_ended(self, room_id: UUID) -> bool:
+        feed = self.feeds.get(room_id)
+        return feed is not None and feed.status == "ended"
+
     # Feeds --------------------------------------------------------------------------------------------------------
-    async def _open_feed(self, room_id: UUID, product_ids: list[str], likes: int, slow_mode: int) -> RoomFeed:
+    async def _open_feed(self, room_id: UUID, start: RoomStart) -> RoomFeed:
         if self._orders is None:
             self._orders = await self.channels.subscribe([ORDERS_TOPIC])
             self._tasks.append(asyncio.create_task(self._read_orders(self._orders), name="room-hub-orders"))
-        topics = [room_topic(room_id), *(product_topic(p) for p in product_ids)]
-        feed = RoomFeed(room_id, await self.channels.subscribe(topics), likes, slow_mode)
+        topics = [room_topic(room_id), *(product_topic(p) for p in start.product_ids)]
+        feed = RoomFeed(room_id, await self.channels.subscribe(topics), start)
         feed.reader = asyncio.create_task(self._read_feed(feed), name=f"room-feed-{room_id}")
         self.feeds[room_id] = feed
         return feed

@@ -244,3 +244,6 @@ async def test_the_viewer_count_follows_sockets_and_the_rooms_api_shows_it(clien
         assert (await first.next_event("viewers", count=1))["count"] == 1
     await asyncio.sleep(0)
     assert UUID(room["id"]) not in app.state.room_channel.hub.feeds  # the last socket left: unsubscribed
+    await app.state.room_channel.viewers.save_peaks()  # what happens every few seconds, and at shutdown
+    shown = await client.get(f"/api/live/rooms/{room['id']}")
+    assert shown.json()["peak_viewers"] == 2

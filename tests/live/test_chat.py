@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from kernel.clock import FixedClock
 from tests.factories import bearer, signed_in
-from tests.live.helpers import live_room, make_creator, make_products
+from tests.live.helpers import end_room, live_room, make_creator, make_products
 from tests.live.sockets import RoomSocket
 
 
@@ -158,3 +158,14 @@ async def test_empty_too_long_and_malformed_frames_are_refused_and_change_nothin
         assert (await sender.next_event("error"))["code"] == "bad_frame"
         await sender.send({"type": "chat", "text": "x" * limit})  # exactly the limit is fine
         assert len((await watcher.next_event("chat"))["text"]) == limit
+
+
+async def test_chat_closes_when_the_show_ends(client: AsyncClient, app: Litestar) -> None:
+    room, _ = await a_live_room(client, app)
+    _, token = await signed_in(client)
+    async with RoomSocket(app, ws(room["id"]), token) as fan:
+        await fan.frame()
+        await end_room(app, room["id"])
+        assert (await fan.next_event("status"))["status"] == "ended"
+        await fan.send({"type": "chat", "text": "encore!"})
+        assert (await fan.next_event("error"))["code"] == "room_ended"
