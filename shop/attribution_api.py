@@ -14,7 +14,7 @@ from litestar.response import Redirect, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
-from kernel.errors import Forbidden, RuleBroken
+from kernel.errors import RuleBroken
 from kernel.problems import problem_response, problem_spec
 from shop import links, receipts, reports, rollups
 from shop.attribution_schemas import CouponIn, CouponOut, EarningsOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
@@ -23,7 +23,7 @@ from shop.coupons import CouponService
 from shop.earnings import creator_earnings
 from shop.links import LinkService, LinkTarget
 from shop.receipts import OrderReceiptOut
-from shop.reports import ReportQuery
+from shop.reports import ReportQuery, report_scope
 from shop.touches import TouchKind
 
 VISITOR_COOKIE = "lc_visitor"
@@ -101,15 +101,6 @@ class AttributionController(Controller):
         return await creator_earnings(
             db_session, UUID(current_user.id), state.clock.now(), state.settings.shop.currency
         )
-
-
-def report_scope(user: CurrentUser, creator_id: UUID | None) -> UUID | None:
-    """Marketers and admins see every creator; a creator sees only their own rows (403 for anyone else's)."""
-    if user.has(Role.MARKETER) or user.has(Role.ADMIN):
-        return creator_id
-    if creator_id is not None and str(creator_id) != user.id:
-        raise Forbidden("not_your_report", "Creators see only their own attribution report.")
-    return UUID(user.id)
 
 
 class ReportController(Controller):

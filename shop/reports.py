@@ -17,8 +17,9 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.auth import CurrentUser, Role
 from kernel.auth.models import User
-from kernel.errors import RuleBroken
+from kernel.errors import Forbidden, RuleBroken
 from kernel.money import Money
 from shop.attribution import Attribution
 from shop.attribution_schemas import ReportRowOut
@@ -73,6 +74,15 @@ class ReportQuery:
                 errors=[{"field": "from", "message": "a date on or before to"}],
             )
         return cls(dimension, first, last, creator_id, seller_id)
+
+
+def report_scope(user: CurrentUser, creator_id: UUID | None) -> UUID | None:
+    """Marketers and admins see every creator; a creator sees only their own rows (403 for anyone else's)."""
+    if user.has(Role.MARKETER) or user.has(Role.ADMIN):
+        return creator_id
+    if creator_id is not None and str(creator_id) != user.id:
+        raise Forbidden("not_your_report", "Creators see only their own attribution report.")
+    return UUID(user.id)
 
 
 def _date(value: str, field: str) -> date:

@@ -185,3 +185,26 @@ async def test_bad_report_parameters_are_refused(make_settings, clock: FixedCloc
         for params in ({"group_by": "city"}, {"from": "2026-03-05", "to": "2026-03-01"}, {"from": "yesterday"}):
             response = await client.get("/api/reports/attribution", params=params, headers=bearer(marketer))
             assert response.status_code in (400, 422), (params, response.text)
+
+
+async def test_the_dashboard_draws_the_funnel_trend_top_creators_and_table(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, rooms):
+        w = await _world(app, client, rooms)
+        html = {"accept": "text/html"}
+        dashboard = await client.get("/reports", headers={**bearer(w.marketer), **html})
+        assert dashboard.status_code == 200
+        assert dashboard.text.count('data-testid="funnel-step"') == 4 and "<polyline" in dashboard.text
+        assert dashboard.text.count('data-testid="report-row"') == 2 and "Spring haul" not in dashboard.text
+        rooms_only = await client.get(
+            "/reports/results", params={"group_by": "room"}, headers={**bearer(w.marketer), "HX-Request": "true"}
+        )
+        assert rooms_only.status_code == 200 and 'id="report-results"' in rooms_only.text
+        assert "Spring haul" in rooms_only.text and "<html" not in rooms_only.text
+
+        mine = await client.get("/reports", headers={**bearer(w.host_token), **html})
+        assert mine.status_code == 200 and mine.text.count('data-testid="report-row"') == 1
+        assert f'data-key="{w.host}"' in mine.text
+        earnings = await client.get("/reports/earnings", headers={**bearer(w.clicker_token), "HX-Request": "true"})
+        assert 'data-state="pending"' in earnings.text
+        _, buyer_token = await buyer(client)
+        assert (await client.get("/reports", headers={**bearer(buyer_token), **html})).status_code == 403
