@@ -3,9 +3,10 @@
 A page is ``{live_now, upcoming, items, next_cursor}``. The two room strips come with the first page. ``items``
 run in two phases, and the cursor says which one the next page continues:
 
-* **following** — posts of the creators the reader follows, merged with those creators' live and upcoming rooms,
-  by ``(time, id)`` descending (a post's time is its publication, a room's its announcement). Keyset pagination on
-  that pair: a post published while the reader pages lands above the first page, never in a later one.
+* **following** — posts of the creators the reader follows (and the reader's own, so a creator sees a new post at
+  once), merged with those creators' live and upcoming rooms, by ``(time, id)`` descending (a post's time is its
+  publication, a room's its announcement). Keyset pagination on that pair: a post published while the reader pages
+  lands above the first page, never in a later one.
 * **trending** — ``community.trending``'s frozen snapshot, by ``(score, id)`` descending, leaving out the
   creators the reader follows (their content came in the first phase). The cursor carries the snapshot's time.
 
@@ -24,10 +25,10 @@ from redis.asyncio import Redis
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import Follow, Post, PostProduct, PostStatus, RoomReminder
+from community.models import Post, PostProduct, PostStatus, RoomReminder
 from community.posts import authors, cover_url, excerpt, iso
 from community.schemas import AuthorOut
-from community.timelines import followed_creators, micros, read_slice, rebuild_feed
+from community.timelines import feed_sources, micros, read_slice, rebuild_feed
 from community.trending import SNAPSHOT_EVERY, Ranked, TrendingCache, after, snapshot_at
 from kernel.auth import CurrentUser
 from kernel.clock import Clock
@@ -54,7 +55,7 @@ class PostItem(Struct, tag_field="kind", tag="post"):
     product_count: int  # shoppable product cards embedded in the post
     hashtags: list[str]
     url: str
-    reason: str  # "following" or "trending"
+    reason: str  # "following", "yours" (the reader's own) or "trending"
 
 
 class RoomItem(Struct, tag_field="kind", tag="room"):
@@ -67,7 +68,7 @@ class RoomItem(Struct, tag_field="kind", tag="room"):
     url: str
     calendar_url: str
     reminded: bool  # the reader asked to be told when it goes live
-    reason: str  # "following", "trending", or "strip" in live_now / upcoming
+    reason: str  # "following", "yours", "trending", or "strip" in live_now / upcoming
 
 
 FeedItem = PostItem | RoomItem
@@ -123,7 +124,8 @@ class FeedService:
 
     async def page(self, reader: CurrentUser | None, limit: int, cursor: str | None) -> FeedOut:
         reader_id = UUID(reader.id) if reader is not None else None
-        follows = await followed_creators(self.session, reader_id) if reader_id else set()
+        # The reader's sources: the creators they follow, and themselves.
+        follows = await feed_sources(self.session, reader_id) if reader_id else set()
         phase, when, score, last = _parse_cursor(cursor) if cursor else ("f" if follows else "t", 0, None, None)
         items: list[FeedItem] = []
         if phase == "f":
@@ -172,8 +174,8 @@ class FeedService:
         rooms = list(
             await self.session.scalars(
                 select(Room)
-                .join(Follow, (Follow.creator_id == Room.host_id) & (Follow.follower_id == reader_id))
                 .where(
+                    Room.host_id.in_(follows),
                     Room.status.in_((RoomStatus.LIVE, RoomStatus.SCHEDULED)),
                     _key_before(Room.created_at, Room.id, before),
                 )
@@ -188,7 +190,11 @@ class FeedService:
         merged = merged[:limit]
         posts = await self._post_items([k[1] for k, (kind, _) in merged if kind == "post"], "following")
         room_items = await self._room_items(reader_id, [v for _, (kind, v) in merged if kind == "room"], "following")
-        return [(k, posts[v] if kind == "post" else room_items[v.id]) for k, (kind, v) in merged], more
+        keyed = [(k, posts[v] if kind == "post" else room_items[v.id]) for k, (kind, v) in merged]
+        for _, item in keyed:
+            if (item.author if isinstance(item, PostItem) else item.host).id == str(reader_id):
+                item.reason = "yours"
+        return keyed, more
 
     async def followed_post_keys(
         self, reader_id: UUID, follows: set[UUID], before: Key | None, count: int
@@ -196,14 +202,17 @@ class FeedService:
         """The keys of the next ``count`` posts of followed creators: from the reader's Redis feed when there is
         one, else from the database."""
         if self.redis is None:
-            return await self._post_keys_from_db(reader_id, before, count)
+            return await self._post_keys_from_db(follows, before, count)
         return await self._post_keys_from_redis(reader_id, follows, before, count)
 
-    async def _post_keys_from_db(self, reader_id: UUID, before: Key | None, count: int) -> list[Key]:
+    async def _post_keys_from_db(self, follows: set[UUID], before: Key | None, count: int) -> list[Key]:
         rows = await self.session.execute(
             select(Post.published_at, Post.id)
-            .join(Follow, (Follow.creator_id == Post.author_id) & (Follow.follower_id == reader_id))
-            .where(Post.status == PostStatus.PUBLISHED, _key_before(Post.published_at, Post.id, before))
+            .where(
+                Post.author_id.in_(follows),
+                Post.status == PostStatus.PUBLISHED,
+                _key_before(Post.published_at, Post.id, before),
+            )
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(count)
         )
@@ -228,7 +237,7 @@ class FeedService:
                 position = piece.entries[-1]
             if piece.exhausted:
                 if piece.truncated:  # older entries fell off the capped feed: the database has them
-                    found += await self._post_keys_from_db(reader_id, position, count - len(found))
+                    found += await self._post_keys_from_db(follows, position, count - len(found))
                 break
         return found[:count]
 

@@ -116,18 +116,21 @@ def _forget(session: Session) -> None:
 
 
 # --- reading and rebuilding ---------------------------------------------------------------------------------------
-async def followed_creators(session: AsyncSession, reader_id: UUID) -> set[UUID]:
-    return set(await session.scalars(select(Follow.creator_id).where(Follow.follower_id == reader_id)))
+async def feed_sources(session: AsyncSession, reader_id: UUID) -> set[UUID]:
+    """Whose posts fill the reader's feed: the creators they follow, and themselves (a creator sees their own post
+    at once, without waiting for it to trend)."""
+    followed = set(await session.scalars(select(Follow.creator_id).where(Follow.follower_id == reader_id)))
+    return followed | {reader_id}
 
 
 async def rebuild_feed(session: AsyncSession, redis: Redis, reader_id: UUID, cap: int) -> int:
-    """Write the reader's feed afresh from the database (the newest ``cap`` posts of the creators they follow);
-    return how many entries it holds."""
+    """Write the reader's feed afresh from the database (the newest ``cap`` posts of its sources); return how many
+    entries it holds."""
+    sources = await feed_sources(session, reader_id)
     rows = (
         await session.execute(
             select(Post.id, Post.published_at)
-            .join(Follow, (Follow.creator_id == Post.author_id) & (Follow.follower_id == reader_id))
-            .where(Post.status == PostStatus.PUBLISHED)
+            .where(Post.author_id.in_(sources), Post.status == PostStatus.PUBLISHED)
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(cap)
         )
@@ -259,15 +262,18 @@ class FeedWriter:
     async def _fan_out(self, session: AsyncSession, change: Change, *, remove: bool) -> None:
         member = str(change.subject)
         async for batch in self._followers(session, change.creator):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for reader in batch:
-                    if remove:
-                        pipe.zrem(feed_key(reader), member)
-                    else:
-                        await self._add(
-                            keys=[feed_key(reader), meta_key(reader)], args=[self.cap, change.at, member], client=pipe
-                        )
-                await pipe.execute()
+            await self._write(batch, member, change.at, remove=remove)
+        await self._write([change.creator], member, change.at, remove=remove)  # the author's own feed
+
+    async def _write(self, readers: list[UUID], member: str, at: int, *, remove: bool) -> None:
+        """One pipeline for a batch of readers: add the post to (or remove it from) each one's feed."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for reader in readers:
+                if remove:
+                    pipe.zrem(feed_key(reader), member)
+                else:
+                    await self._add(keys=[feed_key(reader), meta_key(reader)], args=[self.cap, at, member], client=pipe)
+            await pipe.execute()
 
     async def _backfill(self, session: AsyncSession, reader: UUID, creator: UUID) -> None:
         if await self.redis.exists(meta_key(reader)) == 0:
@@ -307,11 +313,13 @@ class FeedWriter:
 async def rebuild_feeds(
     sessionmaker: async_sessionmaker[AsyncSession], redis: Redis, cap: int, reader_ids: Sequence[UUID] = ()
 ) -> tuple[int, int]:
-    """Rebuild the feeds of ``reader_ids`` (every reader who follows someone when empty), one reader per
-    transaction; return how many feeds and entries were written."""
+    """Rebuild the feeds of ``reader_ids`` (when empty: every reader who follows someone, and every author), one
+    reader per transaction; return how many feeds and entries were written."""
     feeds = entries = 0
     async with sessionmaker() as session:
-        readers = list(reader_ids) or list(await session.scalars(select(Follow.follower_id).distinct()))
+        readers = list(reader_ids) or list(
+            await session.scalars(select(Follow.follower_id).union(select(Post.author_id)))
+        )
     for reader in readers:
         async with sessionmaker() as session:
             entries += await rebuild_feed(session, redis, reader, cap)

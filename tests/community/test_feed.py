@@ -230,3 +230,14 @@ async def test_bad_cursors_and_limits_are_refused(client: AsyncClient) -> None:
     assert (await client.get("/api/community/feed", params={"cursor": forged})).status_code == 422
     assert (await client.get("/api/community/feed", params={"limit": 0})).status_code == 400
     assert (await client.get("/api/community/feed", params={"limit": 101})).status_code == 400
+
+
+async def test_a_creator_sees_their_own_new_post_at_once(app: Litestar, client: AsyncClient, clock: FixedClock) -> None:
+    _, token = await creator(client)
+    assert (await feed(client, token))["items"] == []  # (with Redis, this builds the creator's feed)
+    post = await publish(client, token, title="just now")
+    await settle(app)
+    assert [(i["id"], i["reason"]) for i in (await feed(client, token))["items"]] == [(post["id"], "yours")]
+    assert (await feed(client))["items"] == []  # visitors see it from the next trending snapshot on
+    clock.advance(MINUTE)
+    assert ids((await feed(client))["items"]) == [post["id"]]

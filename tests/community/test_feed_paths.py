@@ -155,7 +155,8 @@ async def test_a_lost_feed_is_rebuilt_on_read_and_by_the_cli(
     }
     result = await asyncio.to_thread(CliRunner().invoke, cli_main, ["feed", "rebuild"], env=env)
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"Rebuilt 1 feeds ({CAP} entries)."
+    # The reader's feed, and each author's own: 10 (capped) + 10 (capped) + 7 + 2 entries.
+    assert result.output.strip() == "Rebuilt 4 feeds (29 entries)."
     assert await redis.zrevrange(feed_key(reader_id), 0, -1, withscores=True) == written
     one = await asyncio.to_thread(CliRunner().invoke, cli_main, ["feed", "rebuild", "--reader", reader["id"]], env=env)
     assert one.exit_code == 0 and "Rebuilt 1 feeds" in one.output
