@@ -16,12 +16,14 @@ same rows come from one query. Both give the same items; the tests compare them 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from msgspec import Struct
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,6 +39,7 @@ from kernel.pagination import decode_cursor, encode_cursor
 from kernel.settings import CommunitySettings
 from live.models import Room, RoomStatus
 
+log = logging.getLogger("livecommerce.feed")
 STRIP_SIZE = 12
 STARTING_SOON_GRACE = timedelta(hours=2)  # a scheduled room this late is still "upcoming" until its host starts
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -203,7 +206,11 @@ class FeedService:
         one, else from the database."""
         if self.redis is None:
             return await self._post_keys_from_db(follows, before, count)
-        return await self._post_keys_from_redis(reader_id, follows, before, count)
+        try:
+            return await self._post_keys_from_redis(reader_id, follows, before, count)
+        except (RedisError, OSError) as exc:  # Redis is a cache of the database: serve the same rows from there
+            log.warning("feed.redis_unavailable", extra={"error": str(exc)})
+            return await self._post_keys_from_db(follows, before, count)
 
     async def _post_keys_from_db(self, follows: set[UUID], before: Key | None, count: int) -> list[Key]:
         rows = await self.session.execute(

@@ -178,3 +178,34 @@ async def test_fan_out_waits_for_the_commit(app: Litestar, client: httpx.AsyncCl
     post = await publish(client, star_token)
     await settle(app)
     assert await app.state.fan_zone.redis.zrange(feed_key(UUID(reader["id"])), 0, -1) == [post["id"].encode()]
+
+
+async def test_the_feed_is_read_from_the_database_while_redis_is_down(
+    make_settings: Callable[..., Settings], clock: FixedClock, own_redis: Any
+) -> None:
+    app = create_app(make_settings(REDIS_URL=own_redis.url), clock=clock)
+    try:
+        async with asgi_client(app) as client:
+            star, star_token = await creator(client)
+            _, token = await signed_in(client)
+            await follow(client, token, star["id"])
+            await publish(client, star_token, title="first")
+            await settle(app)
+            before = (await client.get("/api/community/feed", headers=bearer(token))).json()
+            assert len(before["items"]) == 1
+            own_redis.stop()
+            try:
+                during = await client.get("/api/community/feed", headers=bearer(token))
+                assert during.status_code == 200 and during.json() == before
+                later = await publish(client, star_token, title="written while Redis is away")
+                await settle(app)  # the lost fan-out is logged, not raised
+                assert ids_of(await client.get("/api/community/feed", headers=bearer(token)))[0] == later["id"]
+            finally:
+                own_redis.start()  # the bus's shutdown needs its Redis back
+    finally:
+        await app.state.db.dispose()
+
+
+def ids_of(response: httpx.Response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
