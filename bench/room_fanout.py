@@ -388,7 +388,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--viewers", default="1000,2000", help="comma-separated viewer counts (default 1000,2000)")
     parser.add_argument("--rates", default="20,200,1000", help="chat messages a second (default 20,200,1000)")
     parser.add_argument("--seconds", type=float, default=4.0, help="sending time per cell (default 4)")
-    parser.add_argument("--senders", type=int, default=10, help="signed-in chatters sharing the load (default 10)")
+    parser.add_argument("--senders", type=int, default=50, help="signed-in chatters sharing the load (default 50)")
     parser.add_argument("--sampled", type=int, default=20, help="viewers that parse every frame for latency")
     parser.add_argument(
         "--quiet-wait", type=float, default=5.0, help="wait up to this long for an idle host before a cell"

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -85,19 +85,26 @@ def _message(frame: bytes) -> dict[str, Any]:
 
 
 class Listener:
-    """One socket's way out: a bounded queue (oldest dropped first) drained by its own writer task."""
+    """One socket's way out: frames go straight to the server, or wait in a bounded queue (oldest dropped first).
 
-    __slots__ = ("closing", "dropped", "queue", "room_id", "send", "skip", "skip_until", "task", "user_id", "wake")
+    Handing a frame to the ASGI server normally completes without waiting (the bytes go to the transport's
+    buffer), so ``push`` drives the server's ``send`` coroutine to completion in place, the way
+    ``websockets.broadcast`` writes to each connection, with no task switch per socket and frame. Only when the
+    server makes a send wait (the client stopped reading and its buffer is full) does the rest of that send, and
+    the frames queued behind it, move to a task of this socket's own; the tick never waits for one client.
+    """
+
+    __slots__ = ("closing", "dropped", "queue", "room_id", "send", "skip", "skip_until", "started", "task", "user_id")
 
     def __init__(self, room_id: UUID, user_id: str | None, send: Send) -> None:
         self.room_id = room_id
         self.user_id = user_id
         self.send = send
         self.queue: deque[dict[str, Any]] = deque()
-        self.wake = asyncio.Event()
         self.dropped = 0
         self.closing = False
-        self.task: asyncio.Task[None] | None = None
+        self.started = False
+        self.task: asyncio.Task[None] | None = None  # set while a send waits for the client
         # Chat ids the socket got in its join state: the first frames after joining may repeat them.
         self.skip: set[str] = set()
         self.skip_until = 0.0
@@ -106,7 +113,9 @@ class Listener:
         """Begin sending (after the join state went out): frames queued since joining follow it in order."""
         self.skip = history_ids
         self.skip_until = time.monotonic() + JOIN_OVERLAP_S
-        self.task = asyncio.create_task(self._write(), name="room-socket-writer")
+        self.started = True
+        if self.queue:
+            self.task = asyncio.create_task(self._drain(None, None), name="room-socket-drain")
 
     def push(self, frame: Frame) -> None:
         if self.closing:
@@ -119,11 +128,7 @@ class Listener:
                 message = frame.without(self.skip)
                 if message is None:
                     return
-        if len(self.queue) >= SOCKET_BACKLOG:
-            self.queue.popleft()
-            self.dropped += 1
-        self.queue.append(message)
-        self.wake.set()
+        self._deliver(message)
 
     def close_soon(self, code: int, reason: str) -> None:
         """Close the socket after nothing else: queued frames are dropped, the close goes out next."""
@@ -131,28 +136,58 @@ class Listener:
             return
         self.closing = True
         self.queue.clear()
-        self.queue.append({"type": "websocket.close", "code": code, "reason": reason})
-        self.wake.set()
+        self._deliver({"type": "websocket.close", "code": code, "reason": reason})
 
-    async def _write(self) -> None:
-        queue, wake, send = self.queue, self.wake, self.send
+    def _deliver(self, message: dict[str, Any]) -> None:
+        if not self.started or self.task is not None:
+            if len(self.queue) >= SOCKET_BACKLOG:
+                self.queue.popleft()
+                self.dropped += 1
+            self.queue.append(message)
+            return
+        send = self.send(message)
         try:
-            while True:
-                while not queue:
-                    wake.clear()
-                    await wake.wait()
-                message = queue.popleft()
-                await send(message)
-                if message["type"] == "websocket.close":
-                    return
-        except Exception as exc:  # the client went away mid-send: its handler's receive loop ends it
-            log.debug("room.socket_send_failed", extra={"error": repr(exc)})
+            waiting_on = send.send(None)
+        except StopIteration:
+            return  # handed to the transport
+        except Exception as exc:
+            self._gone(exc)
+            return
+        self.task = asyncio.create_task(self._drain(send, waiting_on), name="room-socket-drain")
+
+    async def _drain(self, send: Coroutine[Any, Any, None] | None, waiting_on: Any) -> None:
+        """Finish a send the server made wait (if any), then send the queue, then go back to sending in place."""
+        try:
+            while send is not None:
+                # Wait without raising: the send coroutine takes the outcome (even a cancellation) when resumed.
+                await (asyncio.wait({waiting_on}) if waiting_on is not None else asyncio.sleep(0))
+                try:
+                    waiting_on = send.send(None)
+                except StopIteration:
+                    send = None
+            while self.queue:
+                await self.send(self.queue.popleft())
+        except asyncio.CancelledError:
+            if send is not None:
+                send.close()
+            raise
+        except Exception as exc:
+            self._gone(exc)
+        finally:
+            self.task = None
+
+    def _gone(self, exc: Exception) -> None:
+        # The client went away mid-send: its handler's receive loop ends the socket; send nothing more.
+        log.debug("room.socket_send_failed", extra={"error": repr(exc)})
+        self.closing = True
+        self.queue.clear()
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        task = self.task
+        if task is not None:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+                await task
 
 
 class RoomFeed:
