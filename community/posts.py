@@ -30,6 +30,7 @@ from kernel.pagination import decode_cursor, encode_cursor
 from shop import MAX_IMAGE_BYTES, ProductOut, image_kind, products_by_id
 
 HASHTAG = re.compile(r"^[a-z0-9_]{1,30}$")
+_BLOCK_TAGS = re.compile(r"</?(?:p|li|h\d|td|th|tr|br|hr|blockquote|pre|div|ul|ol|table)\b[^>]*>")
 _TAGS = re.compile(r"<[^>]*>")
 
 
@@ -64,7 +65,7 @@ def normalise_hashtags(tags: Iterable[str]) -> list[str]:
 
 
 def excerpt(stored_html: str, length: int = 200) -> str:
-    text = " ".join(html.unescape(_TAGS.sub(" ", stored_html)).split())
+    text = " ".join(html.unescape(_TAGS.sub("", _BLOCK_TAGS.sub(" ", stored_html))).split())
     return text if len(text) <= length else text[: length - 1].rstrip() + "…"
 
 

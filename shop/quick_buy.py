@@ -14,8 +14,8 @@ Stable URLs (other pages depend on them):
     The form's submission (fields ``quantity``, ``name``, ``line1``, ``city``, ``postal_code``, ``country``, ``card``,
     ``idempotency_key`` and the hidden ``post_id`` / ``room_id`` / ``deal_id``). Places the order through
     ``Checkout.place_order`` and answers the same fragment showing the placed order, or the form again with the
-    problem beside its field (with the problem's status). The Idempotency-Key made when the form was rendered means
-    a double click pays once.
+    problem beside its field (with the problem's status); without htmx, success is a 303 to the orders page.
+    The Idempotency-Key made when the form was rendered means a double click pays once.
 ``GET /shop/products/{product_id}/buy/closed``
     The empty placeholder, for the form's Cancel button.
 """
@@ -31,6 +31,7 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import requires_signed_in
@@ -114,8 +115,10 @@ class QuickBuy(Controller):
             await db_session.rollback()  # nothing reserved or charged stays
             product = product_out(await catalog.view(product_id))
             return _render(product, context, values, field_errors(exc), key, status_code=exc.status)
-        product = product_out(await catalog.view(product_id))
         body = reply.body
+        if not request.htmx:  # a plain form post (no script): on to the orders page, as the checkout page does
+            return Redirect(f"/shop/orders?placed={body['checkout_id']}", status_code=303)
+        product = product_out(await catalog.view(product_id))
         return fragment(
             TEMPLATE,
             state="placed",

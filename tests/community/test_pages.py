@@ -90,6 +90,9 @@ async def test_quick_buy_shows_mistakes_in_place_and_asks_strangers_to_sign_in(c
     refused = await submit(client, f"/shop/products/{product_id}/buy", data, htmx=True)
     assert refused.status_code == 422 and 'data-testid="quick-buy-form"' in refused.text
     assert (await client.get("/api/shop/orders")).json()["items"] == []
+    plain = await submit(client, f"/shop/products/{product_id}/buy", {**data, "city": "Springfield"})  # no script
+    assert plain.status_code == 303 and plain.headers["location"].startswith("/shop/orders?placed=")
+    assert len((await client.get("/api/shop/orders")).json()["items"]) == 1
 
 
 async def test_likes_comments_and_their_removal_through_htmx(client: AsyncClient) -> None:

@@ -64,6 +64,10 @@ def test_creator_posts_buyer_follows_and_buys_from_the_embedded_card(
     tag = uuid.uuid4().hex[:8]
     title = f"Embedded mug {tag}"
     seller, creator, buyer = page, creator_page, buyer_page
+    errors: list[str] = []  # CSP violations (inline script or style) and script errors on the community pages
+    for viewer in (creator, buyer):
+        viewer.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        viewer.on("pageerror", lambda e: errors.append(e.message))
 
     sign_up(seller, live_server, "Jo Maker", seller=True)
     list_product(seller, title)  # $20.00, 3 in stock, 10% creator commission
@@ -130,6 +134,13 @@ def test_creator_posts_buyer_follows_and_buys_from_the_embedded_card(
     assert line["source"] == {"post_id": post_id}
     assert line["creator_id"] == creator_id
     assert line["unit_price"] == {"amount_minor": 1800, "currency": "USD"}
+
+    buyer.set_viewport_size({"width": 390, "height": 844})
+    for path in (f"/posts/{post_id}", f"/creators/{creator_id}", "/leaderboard"):
+        buyer.goto(path, wait_until="networkidle")
+        width = buyer.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], f"{path} scrolls sideways on a phone: {width[0]}px > {width[1]}px"
+    assert errors == []
 
 
 def test_xss_corpus_in_a_post_and_its_comments_stays_inert_in_chromium(
