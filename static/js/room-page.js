@@ -35,8 +35,8 @@ const view = new RoomView(root, {
     if (action === "unmute" || action === "unban") enableChat(true);
   },
 });
-view.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
-data.deals.forEach((deal) => view.deal(deal));
+view.offers.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
+data.deals.forEach((deal) => view.offers.deal(deal));
 
 const connection = part("connection");
 channel.addEventListener("event", (event) => view.handle(event.detail));

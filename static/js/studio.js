@@ -20,8 +20,8 @@ const view = new RoomView(root, {
   buyable: false,
   onStatus: statusChanged,
 });
-view.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
-data.deals.forEach((deal) => view.deal(deal));
+view.offers.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
+data.deals.forEach((deal) => view.offers.deal(deal));
 channel.addEventListener("event", (event) => {
   view.handle(event.detail);
   if (event.detail.type === "pinned") showPinButtons();
@@ -116,7 +116,7 @@ endShow.addEventListener("click", async () => {
 // Pins -------------------------------------------------------------------------------------------------------------
 function showPinButtons() {
   for (const button of root.querySelectorAll("[data-pin]")) {
-    button.textContent = view.pinned.includes(button.dataset.pin) ? "Unpin" : "Pin";
+    button.textContent = view.offers.pinned.includes(button.dataset.pin) ? "Unpin" : "Pin";
   }
 }
 
@@ -126,7 +126,7 @@ root.addEventListener("click", async (event) => {
   const id = button.dataset.pin;
   button.disabled = true;
   try {
-    if (view.pinned.includes(id)) await api("DELETE", `${roomApi}/pin/${encodeURIComponent(id)}`);
+    if (view.offers.pinned.includes(id)) await api("DELETE", `${roomApi}/pin/${encodeURIComponent(id)}`);
     else await api("POST", `${roomApi}/pin`, { product_id: id });
   } catch (error) {
     toast("Could not change the pins", error.message);
@@ -160,7 +160,7 @@ dealForm?.addEventListener("submit", async (event) => {
   submit.disabled = true;
   try {
     const deal = await api("POST", `${roomApi}/deals`, body);
-    view.deal(deal);
+    view.offers.deal(deal);
     toast("Deal started", `${fields.product_id.selectedOptions[0].textContent.trim()}: ${deal.quantity} available`, true);
     fields.price.value = "";
   } catch (error) {
