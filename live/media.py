@@ -15,6 +15,7 @@ is registered and closed on failure and by ``close_all()`` at shutdown. Nothing 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import Coroutine
@@ -22,34 +23,36 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
+import msgspec
 from aiortc import (
     RTCConfiguration,
-    RTCIceServer,
     RTCPeerConnection,
     RTCRtpCodecParameters,
     RTCRtpReceiver,
     RTCSessionDescription,
 )
-from aiortc import sdp as aiortc_sdp
 from aiortc.contrib.media import MediaBlackhole, MediaRelay
 from aiortc.exceptions import InvalidAccessError, OperationError
 from aiortc.mediastreams import MediaStreamTrack
+from litestar.channels import ChannelsPlugin
 
 from kernel.bus import Bus
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, DomainError, NotFound
 from kernel.settings import LiveSettings
+from live.events import ROOMS_TOPIC, RoomStatusChanged
 from live.forwarding import (
     DecodedTrack,
     forward_encoded,
     on_keyframe_request,
     preferences,
-    relayable_codecs,
     request_keyframe,
     restrict_host_addresses,
     same_codec,
 )
+from live.models import RoomStatus
+from live.offers import BadSdp, parse_ice_server, parse_offer
 from live.rooms import RoomService
 
 log = logging.getLogger("livecommerce.media")
@@ -57,13 +60,7 @@ logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectiv
 
 KEYFRAME_INTERVAL = 0.3  # seconds between keyframe requests passed on to a publisher (joiners wait at most this)
 VIEWER_CONNECT_TIMEOUT = 20.0  # a viewer whose connection is not up by then is closed
-MEDIA_KINDS = ("audio", "video")
 LOST_STATES = ("failed", "disconnected", "closed")
-
-
-class BadSdp(DomainError):
-    status = 400
-    title = "Malformed request"
 
 
 @dataclass(frozen=True)
@@ -72,42 +69,6 @@ class Session:
 
     id: str
     answer: str
-
-
-def parse_ice_server(entry: str) -> RTCIceServer:
-    """``stun:host:port`` or ``turn:user:password@host:port[?transport=tcp]`` as aiortc and browsers take it."""
-    scheme, _, rest = entry.partition(":")
-    if "@" not in rest:
-        return RTCIceServer(urls=entry)
-    credentials, _, address = rest.rpartition("@")
-    username, _, password = credentials.partition(":")
-    return RTCIceServer(urls=f"{scheme}:{address}", username=username, credential=password)
-
-
-def parse_offer(text: str, *, sending: bool) -> dict[str, list[RTCRtpCodecParameters]]:
-    """The offer's codecs we could negotiate, by media kind; a 400 for anything we cannot take.
-
-    ``sending``: the offerer publishes (WHIP) rather than plays (WHEP).
-    """
-    try:
-        description = aiortc_sdp.SessionDescription.parse(text)
-    except Exception as exc:  # aiortc's parser raises whatever the malformed line trips over
-        raise BadSdp("malformed_sdp", f"The SDP offer could not be parsed ({type(exc).__name__}).") from None
-    media = [m for m in description.media if m.kind in MEDIA_KINDS]
-    if not media:
-        raise BadSdp("no_media", "The SDP offer has no audio or video section.")
-    codecs: dict[str, list[RTCRtpCodecParameters]] = {}
-    for section in media:
-        if section.kind in codecs:
-            raise BadSdp("too_many_media", f"One {section.kind} section per session, please.")
-        wanted = ("sendonly", "sendrecv") if sending else ("recvonly", "sendrecv")
-        if section.direction not in wanted:
-            verb = "send" if sending else "receive"
-            raise BadSdp("wrong_direction", f"The offer's {section.kind} section must {verb} media.")
-        codecs[section.kind] = relayable_codecs(section.kind, section.rtp.codecs)
-        if sending and not codecs[section.kind]:
-            raise BadSdp("unsupported_codec", f"None of the offered {section.kind} codecs can be relayed.")
-    return codecs
 
 
 @dataclass(eq=False)
@@ -181,6 +142,28 @@ class RoomMedia:
         self._broadcasts: dict[UUID, Broadcast] = {}
         self._pcs: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._listener: asyncio.Task[None] | None = None
+
+    async def start(self, channels: ChannelsPlugin) -> None:
+        """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast."""
+        ready = asyncio.Event()
+        self._listener = asyncio.create_task(self._follow_rooms(channels, ready), name="media-rooms")
+        await ready.wait()  # subscribed before the app serves
+
+    async def _follow_rooms(self, channels: ChannelsPlugin, ready: asyncio.Event) -> None:
+        decoder = msgspec.json.Decoder(RoomStatusChanged)
+        async with channels.start_subscription([ROOMS_TOPIC]) as subscriber:
+            ready.set()
+            async for raw in subscriber.iter_events():
+                try:
+                    changed = decoder.decode(raw)
+                except msgspec.DecodeError:
+                    log.warning("media.bad_room_event")
+                    continue
+                broadcast = self._broadcasts.get(UUID(changed.room_id))
+                if changed.status == RoomStatus.ENDED and broadcast is not None:
+                    log.info("media.room_ended", extra={"room_id": changed.room_id})
+                    await self._teardown(broadcast)
 
     # Publishing (WHIP) ------------------------------------------------------------------------------------------
     async def publish(self, room_id: UUID, offer: str) -> Session:
@@ -382,6 +365,10 @@ class RoomMedia:
 
     async def close_all(self) -> None:
         """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects resumes them."""
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
         for broadcast in list(self._broadcasts.values()):
             broadcast.cancel_timers()
             await broadcast.blackhole.stop()

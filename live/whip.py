@@ -24,6 +24,7 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, delete, patch, post
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException
@@ -32,10 +33,11 @@ from litestar.response import Redirect
 
 from kernel.errors import DomainError, NotFound, Unauthorized
 from kernel.problems import problem_spec
-from kernel.settings import LiveSettings
+from kernel.settings import LiveSettings, Settings
 from live.deps import LIVE_DEPENDENCIES
-from live.media import BadSdp, RoomMedia
+from live.media import RoomMedia
 from live.models import Room, RoomStatus
+from live.offers import BadSdp
 from live.rooms import RoomService, parse_id
 
 SDP = "application/sdp"
@@ -67,6 +69,18 @@ def pick_node(nodes: tuple[str, ...], room_id: UUID) -> str:
 def redirects(settings: LiveSettings) -> bool:
     """An app process in front of media nodes (a media node, or an embedded app, serves media itself)."""
     return bool(settings.media_nodes) and settings.media_node_url is None
+
+
+def media_node_cors(settings: Settings) -> CORSConfig | None:
+    """A media node answers the app's pages cross-origin: they reach it through the app's 307 redirects."""
+    if settings.live.media_node_url is None:
+        return None
+    return CORSConfig(
+        allow_origins=[settings.public_url],
+        allow_methods=["POST", "DELETE", "PATCH"],
+        allow_headers=["Authorization", "Content-Type"],
+        expose_headers=["Location"],
+    )
 
 
 def _owning_node(room: Room) -> str:

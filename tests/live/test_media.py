@@ -139,8 +139,9 @@ def media_of(app: Litestar) -> RoomMedia:
 
 
 async def new_room(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A scheduled room with its stream key (and its host's token as ``host_token``)."""
     _, host = await make_creator(client)
-    return await schedule_room(client, host, product_ids=[])
+    return {**await schedule_room(client, host, product_ids=[]), "host_token": host}
 
 
 async def test_vp8_broadcast_reaches_every_viewer_and_a_late_joiner_within_a_second(
@@ -208,6 +209,26 @@ async def test_h264_and_opus_like_obs_is_forwarded_and_a_vp8_only_viewer_gets_it
     assert media_of(media_app).viewer_count(UUID(room["id"])) == 1
     assert (await client.delete(forwarded.location)).status_code == 404
     assert await status(client, room["id"]) == "live"  # a viewer leaving ends nothing
+
+
+async def test_ending_the_room_from_the_studio_stops_its_broadcast(
+    client: httpx.AsyncClient, media_app: Litestar, peers: list[RTCPeerConnection]
+) -> None:
+    room = await new_room(client)
+    publisher, _ = await publish(client, room, "VP8", audio=False)
+    viewer = Viewer()
+    peers.extend([publisher, viewer.pc])
+    await eventually(lambda: status_is(client, room["id"], "live"))
+    assert (await viewer.join(client, room["id"])).status_code == 201
+    await eventually(lambda: len(viewer.sizes) >= 3)
+
+    ended = await client.post(f"/api/live/rooms/{room['id']}/end", headers=bearer(room["host_token"]))
+    assert ended.status_code == 200
+    await eventually(lambda: media_of(media_app).open_connections == 0)
+    shown = len(viewer.sizes)
+    await asyncio.sleep(0.3)
+    assert len(viewer.sizes) == shown  # no more video reaches the viewer
+    assert (await Viewer().join(client, room["id"])).status_code == 404
 
 
 async def test_the_room_ends_when_the_publisher_stays_gone_past_the_grace_period(
@@ -338,4 +359,28 @@ async def test_app_processes_send_whip_and_whep_to_the_media_node_that_owns_the_
         assert (await node_client.delete(session, headers=key)).status_code == 200
         assert await status(app_client, room["id"]) == "ended"
     await front.state.db.dispose()
+    await node.state.db.dispose()
+
+
+async def test_a_media_node_lets_the_app_pages_follow_their_redirect(
+    media_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    node = create_app(media_settings(LIVECOMMERCE_MEDIA_NODE_URL="http://127.0.0.1:9002"), clock=clock)
+    origin = node.state.settings.public_url
+    async with asgi_client(node) as node_client:
+        preflight = await node_client.options(
+            "/live/rooms/x/whep",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "content-type",
+            },
+        )
+        assert preflight.status_code in (200, 204)
+        assert preflight.headers["access-control-allow-origin"] == origin
+        stranger = await node_client.options(
+            "/live/rooms/x/whep",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert stranger.headers.get("access-control-allow-origin") != "https://evil.example"
     await node.state.db.dispose()
