@@ -37,6 +37,7 @@ from kernel.problems import on_http_exception
 from shop import TouchKind
 
 VISITOR_COOKIE = "lc_visitor"
+VISITOR_TTL = 365 * 86400
 
 
 def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -54,6 +55,17 @@ def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return request.user
 
 
+def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
+    """Who an attribution touch names: signed-in readers by their account; anonymous ones by a long-lived visitor
+    id cookie (the same one referral links use), made on their first touch."""
+    if request.user is not None:
+        return None, []
+    if known := request.cookies.get(VISITOR_COOKIE):
+        return known[:64], []
+    made = secrets.token_urlsafe(16)
+    return made, [Cookie(key=VISITOR_COOKIE, value=made, max_age=VISITOR_TTL, httponly=True, samesite="lax")]
+
+
 class PostPages(Controller):
     path = "/posts"
     include_in_schema = False
@@ -67,11 +79,23 @@ class PostPages(Controller):
         post_id: FromPath[UUID],
         posts: NamedDependency[PostService],
         engagement: NamedDependency[EngagementService],
+        state: State,
     ) -> Template:
+        """The post; a reader other than its author opening a published post is a view touch for attribution."""
         user = viewer(request)
         post = await posts.visible(post_id, user)
         out = await posts.out(post, user)
         comments, more = await engagement.comments(post_id, user, 100, None)
+        cookies: list[Cookie] = []
+        if post.status == PostStatus.PUBLISHED and (user is None or user.id != out.author.id):
+            visitor_id, cookies = visitor(request)
+            state.touches.record(
+                TouchKind.VIEW,
+                post_id=post.id,
+                creator_id=post.author_id,
+                user_id=UUID(user.id) if user else None,
+                visitor_id=visitor_id,
+            )
         return Template(
             "community/post.html",
             context={
@@ -83,6 +107,7 @@ class PostPages(Controller):
                 "published": post.status == PostStatus.PUBLISHED,
                 "can_moderate": _moderates(user, out.author.id),
             },
+            cookies=cookies,
         )
 
     @get("/{post_id:uuid}/cards/{product_id:uuid}")
@@ -113,20 +138,20 @@ class PostPages(Controller):
         state: State,
     ) -> Response[Any]:
         """A click on an embedded card: record the touch, then show the product with the post as its source."""
-        post = await posts.visible(post_id, viewer(request))
-        visitor = request.cookies.get(VISITOR_COOKIE) or secrets.token_urlsafe(16)
+        user = viewer(request)
+        post = await posts.visible(post_id, user)
+        cookies: list[Cookie] = []
         if any(p.id == str(product_id) for p in await posts.products(post)):
-            user = viewer(request)
+            visitor_id, cookies = visitor(request)
             state.touches.record(
                 TouchKind.CLICK,
                 post_id=post.id,
                 creator_id=post.author_id,
                 product_id=product_id,
                 user_id=UUID(user.id) if user else None,
-                visitor_id=visitor[:64],
+                visitor_id=visitor_id,
             )
-        cookie = Cookie(key=VISITOR_COOKIE, value=visitor, max_age=365 * 86400, httponly=True, samesite="lax", path="/")
-        return Redirect(f"/shop/products/{product_id}?post_id={post.id}", cookies=[cookie])
+        return Redirect(f"/shop/products/{product_id}?post_id={post.id}", cookies=cookies)
 
     @post("/{post_id:uuid}/like", guards=[requires_signed_in], status_code=200)
     async def toggle_like(

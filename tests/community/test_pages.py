@@ -49,12 +49,24 @@ async def test_clicking_a_card_records_a_touch_and_carries_the_post_to_the_produ
     assert opened.headers["location"] == f"/shop/products/{product_id}?post_id={post['id']}"
     visitor = opened.cookies.get("lc_visitor")
     assert visitor
+    assert (await client.get(f"/posts/{post['id']}", headers=HTML)).status_code == 200  # the cookie goes along
+    reader = await browse_as(client, name="Reader")
+    await client.get(f"/posts/{post['id']}", headers=HTML)
+    await client.get(f"/posts/{post['id']}/products/{product_id}", headers=HTML, follow_redirects=False)
     await app.state.touches.flush()
     async with app.state.db.sessionmaker() as session:
-        touches = list(await session.scalars(select(Touch)))
-    assert [(t.kind, str(t.post_id), str(t.product_id), str(t.creator_id), t.visitor_id) for t in touches] == [
-        ("click", post["id"], product_id, post["author"]["id"], visitor)
-    ]
+        touches = list(await session.scalars(select(Touch).order_by(Touch.at, Touch.id)))
+    author = post["author"]["id"]
+    assert [
+        (t.kind, str(t.post_id), str(t.product_id) if t.product_id else None, str(t.creator_id), t.visitor_id,
+         str(t.user_id) if t.user_id else None)
+        for t in touches
+    ] == [
+        ("click", post["id"], product_id, author, visitor, None),
+        ("view", post["id"], None, author, visitor, None),
+        ("view", post["id"], None, author, None, reader["id"]),
+        ("click", post["id"], product_id, author, None, reader["id"]),
+    ]  # fmt: skip
 
 
 async def test_quick_buy_from_a_post_places_an_order_credited_to_the_posts_author(client: AsyncClient) -> None:
