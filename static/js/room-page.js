@@ -43,7 +43,10 @@ channel.addEventListener("event", (event) => view.handle(event.detail));
 channel.addEventListener("open", () => { connection.textContent = "Connected"; });
 channel.addEventListener("close", (event) => {
   connection.textContent = event.detail.final ? "Disconnected" : "Reconnecting…";
-  if (event.detail.final) enableChat(false);
+  if (!event.detail.final) return;
+  enableChat(false);
+  if (event.detail.code === 4403) view.notice("You were removed from this room's chat.");
+  if (event.detail.code === 4404) view.notice("This room no longer exists.");
 });
 channel.connect();
 follow(data.status);

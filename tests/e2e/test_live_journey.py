@@ -31,7 +31,19 @@ WEBRTC_ARGS = [
 STEP_MS = 15_000  # the longest any single step may take; the whole journey finishes well within a minute
 HOST = next(a for a in DEMO_ACCOUNTS if "influencer" in a.roles)
 BUYER = next(a for a in DEMO_ACCOUNTS if a.roles == ("buyer",))
+CHATTER = next(a for a in DEMO_ACCOUNTS if "influencer" in a.roles and a != HOST)
 PRODUCT = "Everyday canvas tote"
+# Run in the host's page: schedule a room with the first catalog product through the JSON API, answer its id.
+SCHEDULE_A_ROOM = """async () => {
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"];
+  const products = (await (await fetch("/api/shop/products?limit=1")).json()).items.map(p => p.id);
+  const response = await fetch("/api/live/rooms", {
+    method: "POST",
+    headers: {"Content-Type": "application/json", "x-csrftoken": csrf},
+    body: JSON.stringify({title: "Chat rules", product_ids: products}),
+  });
+  return (await response.json()).id;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -162,4 +174,37 @@ def test_host_goes_live_and_a_buyer_watches_chats_and_buys_the_pinned_product(
     expect(host.get_by_test_id("room-status")).to_have_text("Ended")
     expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
     expect(buyer.locator('[data-role="overlay"]')).to_contain_text("This show has ended")
+    assert not errors, errors
+
+
+def test_a_flooding_viewer_is_told_to_slow_down_and_the_host_mutes_then_bans_them(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    viewer = signed_in_page(webrtc_browser, server, CHATTER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")
+    viewer.goto(f"/live/rooms/{room_id}")
+    expect(viewer.get_by_text("Connected")).to_be_visible()
+
+    # Five messages per ten seconds: the sixth comes back as an error frame, shown beside the form.
+    message = viewer.get_by_label("Message")
+    for n in range(6):
+        message.fill(f"Buy buy buy {n}")
+        message.press("Enter")
+    expect(viewer.locator('[data-role="chat-error"]')).to_have_text("You are sending messages too fast.")
+    expect(host.get_by_test_id("chat-log")).to_contain_text("Buy buy buy 4")
+
+    # Muted from the studio's chat list: the viewer is told and the form is disabled.
+    host.get_by_role("button", name=f"Mute {CHATTER.name}").first.click()
+    expect(viewer.locator('[data-role="chat-notice"]')).to_have_text("The host muted you in this room.")
+    expect(message).to_be_disabled()
+
+    # Banned: the channel closes the viewer's socket for good and their messages leave the host's list.
+    host.get_by_role("button", name=f"Ban {CHATTER.name}").first.click()
+    expect(viewer.locator('[data-role="chat-notice"]')).to_have_text("You were removed from this room's chat.")
+    expect(host.get_by_test_id("chat-log")).not_to_contain_text("Buy buy buy")
+    expect(viewer.get_by_text("Disconnected")).to_be_visible()
     assert not errors, errors
