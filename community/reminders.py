@@ -3,9 +3,12 @@
 When a room goes live, ``live`` publishes ``RoomStatusChanged`` on ``ROOMS_TOPIC``. Every worker's
 :class:`GoLiveNotifier` hears it (the bus is Redis pub/sub when scaled), and each claims the room's reminders with
 one conditional UPDATE (``notified_at IS NULL``) in the transaction that writes the notifications: the rows one
-worker claimed are invisible to the others, so each reminder is notified exactly once. Followers of the host who
-asked for no reminder are not notified: they find the room at the top of their Fan Zone (live now, followed hosts
-first), which keeps a creator with a million followers from writing a million rows each time they go live.
+worker claimed are invisible to the others, so each reminder is notified exactly once. A go-live the bus lost is
+caught by the sweeper's ``MISSED_REMINDERS`` job, which makes the same claim on live rooms' unnotified reminders.
+
+Followers of the host who asked for no reminder are not notified: they find the room at the top of their Fan Zone
+(live now, followed hosts first), which keeps a creator with a million followers from writing a million rows each
+time they go live.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from kernel.auth import CurrentUser
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, NotFound
+from kernel.jobs import Job
 from live.events import ROOMS_TOPIC, RoomStatusChanged
 from live.models import Room, RoomStatus
 
@@ -102,6 +106,25 @@ async def notify_room_live(session: AsyncSession, room_id: UUID, title: str, at:
         for user_id in users
     )
     return len(users)
+
+
+async def notify_missed(db: Database, clock: Clock) -> int:
+    """Notify the reminders of live rooms that no go-live event reached (the bus lost it while Redis was away, or
+    no worker was listening): the sweeper runs this every interval, so the database decides, not the bus."""
+    async with db.transaction() as session:
+        rooms = (
+            await session.execute(
+                select(Room.id, Room.title)
+                .join(RoomReminder, RoomReminder.room_id == Room.id)
+                .where(Room.status == RoomStatus.LIVE, RoomReminder.notified_at.is_(None))
+                .distinct()
+                .limit(100)
+            )
+        ).all()
+        return sum([await notify_room_live(session, room_id, title, clock.now()) for room_id, title in rooms])
+
+
+MISSED_REMINDERS = Job("missed_room_reminders", notify_missed)
 
 
 class GoLiveNotifier:

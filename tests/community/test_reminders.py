@@ -6,13 +6,16 @@ import asyncio
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from httpx import AsyncClient
 from litestar import Litestar
+from sqlalchemy import update
 
 from community.reminders import GoLiveNotifier
 from kernel.clock import FixedClock
 from live.events import ROOMS_TOPIC, RoomStatusChanged
+from live.models import Room
 from tests.community.helpers import creator
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, go_live, schedule_room
@@ -219,3 +222,17 @@ async def test_room_statuses_other_than_live_notify_nobody(
     app.state.bus.publish(ROOMS_TOPIC, RoomStatusChanged(room["id"], "h", "t", "ended", clock.now().isoformat()))
     await asyncio.sleep(0.2)
     assert (await notifications(client, fan))["items"] == []
+
+
+async def test_a_go_live_the_bus_lost_is_notified_by_the_sweeper(
+    app: Litestar, client: AsyncClient, clock: FixedClock
+) -> None:
+    room, _ = await upcoming_room(client, clock, title="Quiet start")
+    _, fan = await signed_in(client)
+    await client.post(reminder_url(room["id"]), headers=bearer(fan))
+    async with app.state.db.transaction() as session:  # live, but nobody heard about it
+        await session.execute(update(Room).where(Room.id == UUID(room["id"])).values(status="live"))
+    assert (await notifications(client, fan))["items"] == []
+    assert (await app.state.sweeper.run_once())["missed_room_reminders"] == 1
+    assert (await app.state.sweeper.run_once())["missed_room_reminders"] == 0
+    assert [n["text"] for n in (await notifications(client, fan))["items"]] == ["Quiet start is live now"]
