@@ -22,7 +22,6 @@ from litestar.response import Redirect, Template
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
-from kernel.money import MINOR_UNITS
 from kernel.problems import on_http_exception
 from live.deps import LIVE_DEPENDENCIES
 from live.models import Room, RoomStatus
@@ -160,7 +159,6 @@ class StudioPages(Controller):
             whip_url=room.whip_url,
             stream_key=room.stream_key,
             api_url=f"/api/live/rooms/{room.id}",
-            currency_digits=MINOR_UNITS,
         )
         return Template(
             "live/studio_room.html",
