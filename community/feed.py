@@ -41,6 +41,7 @@ from live.models import Room, RoomStatus
 
 log = logging.getLogger("livecommerce.feed")
 STRIP_SIZE = 12
+MAX_SNAPSHOT_AGE = timedelta(hours=6)  # how long "Load more" may continue one trending snapshot
 STARTING_SOON_GRACE = timedelta(hours=2)  # a scheduled room this late is still "upcoming" until its host starts
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Key = tuple[int, UUID]  # (microseconds since 1970, id): an item's place in the following phase
@@ -143,6 +144,8 @@ class FeedService:
         at = _at(when) if when else snapshot_at(self.clock.now())
         if at > self.clock.now():
             raise RuleBroken("bad_cursor", "The cursor is not one this server gave out for the feed; start again.")
+        if at < self.clock.now() - MAX_SNAPSHOT_AGE:  # each snapshot costs a ranking: old ones are not kept
+            raise RuleBroken("cursor_expired", "This trending page is too old to continue; start from the top again.")
         ranked, more = await self._trending(reader_id, follows, at, (score, last) if last else None, limit - len(items))
         items += [item for _, item in ranked]
         next_cursor = None

@@ -31,9 +31,10 @@ FRESH_PRODUCTS = 8
 
 
 def _back(request: Request[Any, Any, Any], fallback: str = "/") -> str:
-    """Where a plain form returns to: the page it was sent from, if it is one of ours."""
+    """Where a plain form returns to: the page it was sent from, if it is one of ours (same host, a plain path)."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.path.startswith("/") and not referer.path.startswith("//"):
+    ours = referer.netloc == request.headers.get("host", "") and referer.path.startswith("/")
+    if ours and not referer.path.startswith(("//", "/\\")) and "\\" not in referer.path:
         return referer.path + (f"?{referer.query}" if referer.query else "")
     return fallback
 

@@ -247,13 +247,15 @@ class FeedWriter:
                 await self._trim(session, change.subject, change.creator)
 
     async def _followers(self, session: AsyncSession, creator_id: UUID) -> AsyncIterator[list[UUID]]:
-        """The creator's followers in batches, by id, so a creator with a million followers streams."""
+        """The creator's followers in batches, by id, so a creator with a million followers streams; no database
+        transaction stays open while a batch is written to Redis."""
         last: UUID | None = None
         while True:
             query = select(Follow.follower_id).where(Follow.creator_id == creator_id)
             if last is not None:
                 query = query.where(Follow.follower_id > last)
             batch = list(await session.scalars(query.order_by(Follow.follower_id).limit(BATCH)))
+            await session.rollback()  # ends the read (on SQLite it holds the write lock) before Redis is written
             if not batch:
                 return
             yield batch

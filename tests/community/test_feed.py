@@ -8,7 +8,9 @@ from typing import Any
 from httpx import AsyncClient
 from litestar import Litestar
 
+from community.timelines import micros
 from kernel.clock import FixedClock
+from kernel.pagination import encode_cursor
 from tests.community.helpers import creator, publish
 from tests.factories import bearer, signed_in
 from tests.live.helpers import go_live, make_products, schedule_room
@@ -224,10 +226,13 @@ async def test_live_and_upcoming_strips_put_followed_hosts_first(
     assert ids(second["items"]) == [fav_later["id"]] and second["live_now"] == second["upcoming"] == []
 
 
-async def test_bad_cursors_and_limits_are_refused(client: AsyncClient) -> None:
+async def test_bad_cursors_and_limits_are_refused(client: AsyncClient, clock: FixedClock) -> None:
     assert (await client.get("/api/community/feed", params={"cursor": "not-a-cursor"})).status_code == 422
     forged = "WyJ0IiwgMTIzLCBudWxsLCBudWxsXQ"  # ["t", 123, null, null]: not a snapshot time
     assert (await client.get("/api/community/feed", params={"cursor": forged})).status_code == 422
+    day_old = encode_cursor("t", micros(clock.now() - timedelta(days=1)), None, None)
+    expired = await client.get("/api/community/feed", params={"cursor": day_old})
+    assert expired.status_code == 422 and expired.json()["type"] == "/problems/cursor_expired"
     assert (await client.get("/api/community/feed", params={"limit": 0})).status_code == 400
     assert (await client.get("/api/community/feed", params={"limit": 101})).status_code == 400
 
