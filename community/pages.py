@@ -136,8 +136,10 @@ class PostPages(Controller):
         product_id: FromPath[UUID],
         posts: NamedDependency[PostService],
         state: State,
+        buy: FromQuery[bool] = False,
     ) -> Response[Any]:
-        """A click on an embedded card: record the touch, then show the product with the post as its source."""
+        """A click on an embedded card: record the touch, then show the product with the post as its source, or with
+        ``?buy=true`` (the card's Buy now under htmx, which follows the redirect) shop's quick-buy form for it."""
         user = viewer(request)
         post = await posts.visible(post_id, user)
         cookies: list[Cookie] = []
@@ -151,7 +153,8 @@ class PostPages(Controller):
                 user_id=UUID(user.id) if user else None,
                 visitor_id=visitor_id,
             )
-        return Redirect(f"/shop/products/{product_id}?post_id={post.id}", cookies=cookies)
+        target = f"/shop/products/{product_id}/buy" if buy else f"/shop/products/{product_id}"
+        return Redirect(f"{target}?post_id={post.id}", cookies=cookies)
 
     @post("/{post_id:uuid}/like", guards=[requires_signed_in], status_code=200)
     async def toggle_like(

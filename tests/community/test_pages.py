@@ -52,7 +52,10 @@ async def test_clicking_a_card_records_a_touch_and_carries_the_post_to_the_produ
     assert (await client.get(f"/posts/{post['id']}", headers=HTML)).status_code == 200  # the cookie goes along
     reader = await browse_as(client, name="Reader")
     await client.get(f"/posts/{post['id']}", headers=HTML)
-    await client.get(f"/posts/{post['id']}/products/{product_id}", headers=HTML, follow_redirects=False)
+    buy_now = await client.get(
+        f"/posts/{post['id']}/products/{product_id}?buy=true", headers=HTMX, follow_redirects=True
+    )
+    assert buy_now.status_code == 200 and 'data-testid="quick-buy-form"' in buy_now.text  # redirected to quick buy
     await app.state.touches.flush()
     async with app.state.db.sessionmaker() as session:
         touches = list(await session.scalars(select(Touch).order_by(Touch.at, Touch.id)))
