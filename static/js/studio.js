@@ -54,6 +54,13 @@ function statusChanged(status) {
   }
 }
 
+// What is going out, every two seconds while broadcasting: codec, size and frame rate.
+const sendStats = part("send-stats");
+setInterval(async () => {
+  const stats = await whip?.videoStats().catch(() => null);
+  sendStats.textContent = stats?.width ? `Sending ${stats.codec} · ${stats.width}×${stats.height} · ${Math.round(stats.fps)} fps` : "";
+}, 2000);
+
 function stopCamera() {
   camera?.getTracks().forEach((track) => track.stop());
   camera = null;

@@ -51,6 +51,18 @@ export class WhipClient {
     return this.location;
   }
 
+  /** What the video sender is sending now: {codec ("H264", "VP8"...), width, height, fps}, or null. */
+  async videoStats() {
+    if (!this.pc) return null;
+    const report = await this.pc.getStats();
+    for (const stat of report.values()) {
+      if (stat.type !== "outbound-rtp" || stat.kind !== "video") continue;
+      const codec = report.get(stat.codecId)?.mimeType?.split("/")[1] || "";
+      return { codec, width: stat.frameWidth || 0, height: stat.frameHeight || 0, fps: stat.framesPerSecond || 0 };
+    }
+    return null;
+  }
+
   /** End the broadcast: DELETE the session (the room ends) and close the connection. */
   async stop() {
     const { pc, location } = this;

@@ -40,7 +40,7 @@ SCHEDULE_A_ROOM = """async () => {
   const response = await fetch("/api/live/rooms", {
     method: "POST",
     headers: {"Content-Type": "application/json", "x-csrftoken": csrf},
-    body: JSON.stringify({title: "Chat rules", product_ids: products}),
+    body: JSON.stringify({title: "Quick show", product_ids: products}),
   });
   return (await response.json()).id;
 }"""
@@ -207,4 +207,27 @@ def test_a_flooding_viewer_is_told_to_slow_down_and_the_host_mutes_then_bans_the
     expect(viewer.locator('[data-role="chat-notice"]')).to_have_text("You were removed from this room's chat.")
     expect(host.get_by_test_id("chat-log")).not_to_contain_text("Buy buy buy")
     expect(viewer.get_by_text("Disconnected")).to_be_visible()
+    assert not errors, errors
+
+
+def test_the_studio_can_send_h264_as_obs_does_and_viewers_still_get_a_picture(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    viewer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")
+
+    host.get_by_label("Send H264 (as OBS does)").check()
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    expect(host.get_by_test_id("send-stats")).to_contain_text("Sending H264")
+
+    viewer.goto(f"/live/rooms/{room_id}")
+    video = viewer.get_by_test_id("room-video")
+    viewer.wait_for_function("v => v.videoWidth > 0 && v.currentTime > 0", arg=video.element_handle(), timeout=STEP_MS)
+    host.get_by_role("button", name="End show").click()
+    expect(viewer.get_by_test_id("room-status")).to_have_text("Ended")
     assert not errors, errors
