@@ -324,14 +324,15 @@ class AttributionRollup(BigIntBase):
 
     ``dim`` is creator | room | post | product | day; ``key`` the creator/room/post/product id (the nil UUID for
     ``day`` rows, whose key is the day). The nil UUID also stands for "no creator"/"no seller", so the unique
-    constraint holds for every row (NULLs never conflict).
+    constraint holds for every row (NULLs never conflict), and ``shop.rollups.ALL`` for "any": every fact is
+    counted for its creator and for ALL, for its seller and for ALL, so each report reads exactly its own rows.
     """
 
     __tablename__ = "shop_attribution_rollup"
     __table_args__ = (
         UniqueConstraint("dim", "key", "day", "creator_id", "seller_id", name="uq_shop_attribution_rollup_cell"),
-        Index("ix_shop_attribution_rollup_dim_day", "dim", "day"),
-        Index("ix_shop_attribution_rollup_creator_day", "creator_id", "dim", "day"),
+        # A report reads one dimension for one creator (or ALL) and one seller (or ALL) over a range of days.
+        Index("ix_shop_attribution_rollup_report", "dim", "creator_id", "seller_id", "day"),
     )
 
     dim: Mapped[str] = mapped_column(String(8))
@@ -357,7 +358,7 @@ class AttributionViewer(BigIntBase):
         UniqueConstraint(
             "dim", "key", "day", "creator_id", "seller_id", "viewer", name="uq_shop_attribution_viewer_cell"
         ),
-        Index("ix_shop_attribution_viewer_dim_day", "dim", "day"),
+        Index("ix_shop_attribution_viewer_report", "dim", "creator_id", "seller_id", "day"),
     )
 
     dim: Mapped[str] = mapped_column(String(8))

@@ -24,7 +24,7 @@ from kernel.money import Money
 from shop.attribution import Attribution
 from shop.attribution_schemas import ReportRowOut
 from shop.models import AttributionRollup, AttributionViewer, Product
-from shop.rollups import NIL
+from shop.rollups import ALL, NIL
 
 MAX_DAYS = 400
 DEFAULT_DAYS = 30
@@ -136,10 +136,8 @@ def _filters(model: type[AttributionRollup] | type[AttributionViewer], query: Re
     conditions = [model.dim == query.group_by.value, model.day >= query.since, model.day <= query.until]
     if query.group_by is not GroupBy.DAY:
         conditions.append(model.key != NIL)
-    if query.creator_id is not None:
-        conditions.append(model.creator_id == query.creator_id)
-    if query.seller_id is not None:
-        conditions.append(model.seller_id == query.seller_id)
+    conditions.append(model.creator_id == (query.creator_id or ALL))  # see rollups.ALL: no summing of cells
+    conditions.append(model.seller_id == (query.seller_id or ALL))
     return conditions
 
 

@@ -42,6 +42,9 @@ from shop.models import (
 )
 
 NIL = UUID(int=0)  # "none" in the rollups' key, creator and seller columns (and the key of ``day`` rows)
+# "Any creator"/"any seller": each fact is counted in four cells, (creator, seller), (creator, ALL), (ALL, seller)
+# and (ALL, ALL), so a report with or without either filter reads only the rows it shows, never sums a cube.
+ALL = UUID(int=2**128 - 1)
 DIMENSIONS = ("creator", "room", "post", "product", "day")
 TOUCH_CHUNK = 100_000
 ENTRY_CHUNK = 5_000
@@ -140,29 +143,45 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
             .where(Touch.id > after, Touch.id <= upto, key.is_not(None))
             .subquery()
         )
-        counts = select(
-            literal(dim, String()),
-            rows.c.key,
-            rows.c.day,
-            rows.c.creator_id,
-            rows.c.seller_id,
-            *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in ("view", "click", "add_to_cart")),
-            *(literal(0, Integer()) for _ in range(5)),
-        ).group_by(rows.c.key, rows.c.day, rows.c.creator_id, rows.c.seller_id)
-        await session.execute(
-            _upsert(session, _insert(session, AttributionRollup).from_select([*CELL, *METRICS], counts))
-        )
-        viewers = (
-            select(literal(dim, String()), rows.c.key, rows.c.day, rows.c.creator_id, rows.c.seller_id, rows.c.viewer)
-            .where(rows.c.kind == "view", rows.c.viewer.is_not(None))
-            .distinct()
-        )
-        await session.execute(
-            _insert(session, AttributionViewer)
-            .from_select([*CELL, "viewer"], viewers)
-            .on_conflict_do_nothing(index_elements=[*CELL, "viewer"])
-        )
+        for creator, seller in _rollups_of(rows.c.creator_id, rows.c.seller_id):
+            grouped = [c for c in (rows.c.key, rows.c.day, creator, seller) if c is not None]
+            counts = select(
+                literal(dim, String()),
+                rows.c.key,
+                rows.c.day,
+                creator if creator is not None else literal(ALL, GUID()),
+                seller if seller is not None else literal(ALL, GUID()),
+                *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in ("view", "click", "add_to_cart")),
+                *(literal(0, Integer()) for _ in range(5)),
+            ).group_by(*grouped)
+            await session.execute(
+                _upsert(session, _insert(session, AttributionRollup).from_select([*CELL, *METRICS], counts))
+            )
+            if seller is not None:
+                continue  # a view (joining a room, opening a post) has no seller: viewers are kept per creator only
+            viewers = (
+                select(
+                    literal(dim, String()),
+                    rows.c.key,
+                    rows.c.day,
+                    creator if creator is not None else literal(ALL, GUID()),
+                    seller if seller is not None else literal(ALL, GUID()),
+                    rows.c.viewer,
+                )
+                .where(rows.c.kind == "view", rows.c.viewer.is_not(None))
+                .distinct()
+            )
+            await session.execute(
+                _insert(session, AttributionViewer)
+                .from_select([*CELL, "viewer"], viewers)
+                .on_conflict_do_nothing(index_elements=[*CELL, "viewer"])
+            )
     return upto - after
+
+
+def _rollups_of(creator: Any, seller: Any) -> list[tuple[Any, Any]]:
+    """The four cells a fact is counted in; None stands for ALL."""
+    return [(creator, seller), (creator, None), (None, seller), (None, None)]
 
 
 def _upsert(session: AsyncSession, statement: Any) -> Any:
@@ -247,8 +266,12 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
     return upto - after
 
 
-def _cell(dim: str, key: UUID, order: Order, line: OrderLine) -> tuple[Any, ...]:
-    return (dim, key, order.created_at.date(), line.creator_id or NIL, order.seller_id)
+def _cells(dim: str, key: UUID, order: Order, line: OrderLine) -> list[tuple[Any, ...]]:
+    day = order.created_at.date()
+    return [
+        (dim, key, day, creator or ALL, seller or ALL)
+        for creator, seller in _rollups_of(line.creator_id or NIL, order.seller_id)
+    ]
 
 
 def _add_sale(cells: dict, counted: set, order: Order, lines: list[_Line]) -> None:
@@ -257,13 +280,14 @@ def _add_sale(cells: dict, counted: set, order: Order, lines: list[_Line]) -> No
         for dim, key in item.keys().items():
             if key is None:
                 continue
-            cell = cells[(c := _cell(dim, key, order, item.line))]
-            if (c, order.id) not in counted:  # an order counts once per cell, however many of its lines are there
-                counted.add((c, order.id))
-                cell["orders"] += 1
-            cell["units"] += item.line.quantity
-            cell["gmv_minor"] += item.net
-            cell["commission_minor"] += commission
+            for c in _cells(dim, key, order, item.line):
+                cell = cells[c]
+                if (c, order.id) not in counted:  # an order counts once per cell, however many lines it has there
+                    counted.add((c, order.id))
+                    cell["orders"] += 1
+                cell["units"] += item.line.quantity
+                cell["gmv_minor"] += item.net
+                cell["commission_minor"] += commission
 
 
 def _add_refund(cells: dict, order: Order, lines: list[_Line], before: int, amount: int) -> None:
@@ -276,10 +300,9 @@ def _add_refund(cells: dict, order: Order, lines: list[_Line], before: int, amou
     shares = allocate(Money(amount, currency), [max(item.net, 0) for item in lines])
     for item, share, old, new in zip(lines, shares, was, now, strict=True):
         for dim, key in item.keys().items():
-            if key is not None:
-                cell = cells[_cell(dim, key, order, item.line)]
-                cell["refunds_minor"] += share.amount_minor
-                cell["commission_minor"] -= old - new
+            for c in [] if key is None else _cells(dim, key, order, item.line):
+                cells[c]["refunds_minor"] += share.amount_minor
+                cells[c]["commission_minor"] -= old - new
 
 
 async def _refunds(session: AsyncSession, entry_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -308,9 +331,8 @@ async def _refunds(session: AsyncSession, entry_ids: list[int]) -> dict[int, tup
 
 async def _write_cells(session: AsyncSession, cells: dict[tuple[Any, ...], dict[str, int]]) -> None:
     rows = [dict(zip(CELL, cell, strict=True)) | metrics for cell, metrics in cells.items()]
-    for start in range(0, len(rows), 500):
-        statement = _insert(session, AttributionRollup).values(rows[start : start + 500])
-        await session.execute(_upsert(session, statement))
+    if rows:  # one statement, many parameter sets: compiled once, sent in batches
+        await session.execute(_upsert(session, _insert(session, AttributionRollup)), rows)
 
 
 def _uuid(value: Any) -> UUID | None:

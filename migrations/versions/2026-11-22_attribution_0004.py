@@ -39,8 +39,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("dim", "key", "day", "creator_id", "seller_id", name="uq_shop_attribution_rollup_cell"),
     )
     with op.batch_alter_table("shop_attribution_rollup", schema=None) as batch_op:
-        batch_op.create_index("ix_shop_attribution_rollup_creator_day", ["creator_id", "dim", "day"], unique=False)
-        batch_op.create_index("ix_shop_attribution_rollup_dim_day", ["dim", "day"], unique=False)
+        batch_op.create_index(
+            "ix_shop_attribution_rollup_report", ["dim", "creator_id", "seller_id", "day"], unique=False
+        )
 
     op.create_table(
         "shop_attribution_viewer",
@@ -57,7 +58,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("shop_attribution_viewer", schema=None) as batch_op:
-        batch_op.create_index("ix_shop_attribution_viewer_dim_day", ["dim", "day"], unique=False)
+        batch_op.create_index(
+            "ix_shop_attribution_viewer_report", ["dim", "creator_id", "seller_id", "day"], unique=False
+        )
 
     op.create_table(
         "shop_rollup_cursor",
@@ -160,11 +163,10 @@ def downgrade() -> None:
     op.drop_table("shop_coupon")
     op.drop_table("shop_rollup_cursor")
     with op.batch_alter_table("shop_attribution_viewer", schema=None) as batch_op:
-        batch_op.drop_index("ix_shop_attribution_viewer_dim_day")
+        batch_op.drop_index("ix_shop_attribution_viewer_report")
 
     op.drop_table("shop_attribution_viewer")
     with op.batch_alter_table("shop_attribution_rollup", schema=None) as batch_op:
-        batch_op.drop_index("ix_shop_attribution_rollup_dim_day")
-        batch_op.drop_index("ix_shop_attribution_rollup_creator_day")
+        batch_op.drop_index("ix_shop_attribution_rollup_report")
 
     op.drop_table("shop_attribution_rollup")
