@@ -219,10 +219,6 @@ class RoomMedia:
             raise NotFound("session_not_found", "There is no such broadcast session (it may have ended).")
         await self._teardown(broadcast)
 
-    def is_live(self, room_id: UUID) -> bool:
-        broadcast = self._broadcasts.get(room_id)
-        return broadcast is not None and broadcast.live
-
     def _media_arrived(self, broadcast: Broadcast) -> None:
         if broadcast.live:
             return

@@ -147,7 +147,10 @@ async def publish(request: Request[Any, Any, Any], room_id: FromPath[str], rooms
     if redirects(settings):
         live_node = room.media_node if room.status == RoomStatus.LIVE else None
         return _redirect(live_node or pick_node(settings.media_nodes, room.id), request)
-    session = await _media(state).publish(room.id, await _offer(request))
+    offer = await _offer(request)
+    # Gathering ICE candidates takes a while: no database transaction (on SQLite, a write lock) is held across it.
+    await rooms.session.commit()
+    session = await _media(state).publish(room.id, offer)
     if settings.media_node_url:
         try:
             await rooms.set_media_node(room.id, settings.media_node_url)
@@ -199,12 +202,12 @@ async def no_trickle(room_id: FromPath[str], session_id: FromPath[str]) -> None:
 async def watch(request: Request[Any, Any, Any], room_id: FromPath[str], rooms: Rooms, state: State) -> Response[Any]:
     """Watch a live room (WHEP)."""
     settings = state.settings.live
-    room = await rooms.get(parse_id(room_id, "room"))
+    room_uuid = parse_id(room_id, "room")
     if redirects(settings):
-        return _redirect(_owning_node(room), request)
-    offer = await _offer(request)
-    session = await _media(state).watch(room.id, offer)
-    return _answer(settings, room.id, "whep", session.id, session.answer)
+        return _redirect(_owning_node(await rooms.get(room_uuid)), request)
+    # Whether media flows is in the relay's memory: no database work, so viewers arriving at once never queue on it.
+    session = await _media(state).watch(room_uuid, await _offer(request))
+    return _answer(settings, room_uuid, "whep", session.id, session.answer)
 
 
 @delete(
@@ -217,10 +220,10 @@ async def stop_watching(
     request: Request[Any, Any, Any], room_id: FromPath[str], session_id: FromPath[str], rooms: Rooms, state: State
 ) -> Response[Any]:
     """Stop watching."""
-    room = await rooms.get(parse_id(room_id, "room"))
+    room_uuid = parse_id(room_id, "room")
     if redirects(state.settings.live):
-        return _redirect(_owning_node(room), request)
-    await _media(state).stop_watching(room.id, session_id)
+        return _redirect(_owning_node(await rooms.get(room_uuid)), request)
+    await _media(state).stop_watching(room_uuid, session_id)
     return Response(None, status_code=200)
 
 
