@@ -52,7 +52,32 @@ async def attribution_app(
     runtime.attribution.register_labels("room", rooms.labels)
     async with asgi_client(app) as client:
         yield app, client, rooms
+        await every_line_has_a_receipt(app)
     await app.state.db.dispose()
+
+
+async def every_line_has_a_receipt(app: Litestar) -> None:
+    """Whatever a test did: each order line sold has a receipt naming its rule, and a credited line's receipt has
+    exactly one winning candidate, of that creator; every other candidate says why it lost."""
+    from sqlalchemy import select
+
+    from shop.models import LineAttribution, OrderLine
+
+    async with app.state.db.transaction() as session:
+        rows = (
+            await session.execute(
+                select(OrderLine, LineAttribution).outerjoin(LineAttribution, LineAttribution.line_id == OrderLine.id)
+            )
+        ).all()
+    for line, receipt in rows:
+        assert receipt is not None, f"line {line.id} has no receipt"
+        assert receipt.rule in {"coupon", "live_room", "last_click", "none"} and receipt.rule_version == 1
+        winners = [c for c in receipt.candidates if c["won"]]
+        if line.creator_id is None:
+            assert receipt.rule == "none" and winners == []
+        else:
+            assert [w["creator_id"] for w in winners] == [str(line.creator_id)] and winners[0]["rule"] == receipt.rule
+        assert all(c["why"] and (c["won"] or c["why"] != "won") for c in receipt.candidates)
 
 
 async def staff(client: AsyncClient, app: Litestar, role: str) -> str:
