@@ -39,10 +39,18 @@ class Bar:
 
 
 @dataclass(frozen=True)
+class Column:
+    x: float
+    y: float
+    width: float
+    height: float
+    tip: str
+
+
+@dataclass(frozen=True)
 class Series:
-    points: str  # an SVG polyline's points
-    dots: list[tuple[float, float, str]]  # x, y, tooltip
-    peak: int
+    columns: list[Column]
+    peak: str  # the tallest column's amount, for the axis label
 
 
 def bars(items: list[tuple[str, int, str]]) -> list[Bar]:
@@ -51,18 +59,16 @@ def bars(items: list[tuple[str, int, str]]) -> list[Bar]:
 
 
 def series(rows: list[ReportRowOut]) -> Series:
-    """Net GMV per day as a line across the chart (days without sales are simply absent from the rows)."""
-    peak = max((row.net_gmv.amount_minor for row in rows), default=0) or 1
-    step = CHART_WIDTH / max(len(rows) - 1, 1)
-    dots = [
-        (
-            round(i * step, 1),
-            round(CHART_HEIGHT - CHART_HEIGHT * max(row.net_gmv.amount_minor, 0) / peak, 1),
-            f"{row.key}: {row.net_gmv}",
-        )
-        for i, row in enumerate(rows)
-    ]
-    return Series(" ".join(f"{x},{y}" for x, y, _ in dots), dots, peak)
+    """Net GMV per day as columns, one per day with activity, in date order."""
+    tallest = max(rows, key=lambda row: row.net_gmv.amount_minor, default=None)
+    peak = max(tallest.net_gmv.amount_minor, 1) if tallest else 1
+    step = CHART_WIDTH / max(len(rows), 1)
+    columns = []
+    for i, row in enumerate(rows):
+        height = round(CHART_HEIGHT * max(row.net_gmv.amount_minor, 0) / peak, 1)
+        tip = f"{row.key}: {row.net_gmv}"
+        columns.append(Column(round(i * step, 1), CHART_HEIGHT - height, round(min(step * 0.8, 40), 1), height, tip))
+    return Series(columns, str(tallest.net_gmv) if tallest else "")
 
 
 def funnel(rows: list[ReportRowOut]) -> list[Bar]:
