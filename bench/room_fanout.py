@@ -67,6 +67,14 @@ PASSWORD = "fan-out bench password"  # noqa: S105 - throwaway accounts in a temp
 CONNECT_AT_ONCE = 100
 GRACE_S = 1.0
 JOIN_TIMEOUT_S = 60.0
+CLIENT_OPTIONS: dict[str, Any] = {
+    "compression": None,
+    "max_size": None,
+    "ping_interval": None,
+    "proxy": None,
+    "open_timeout": JOIN_TIMEOUT_S,
+    "close_timeout": 1.0,  # a viewer that stopped reading cannot finish a close handshake; do not wait for it
+}
 RUN_LIMIT_S = 15 * 60  # the whole run stops by itself past this, whatever the arguments
 
 
@@ -191,9 +199,7 @@ async def viewer(
 ) -> None:
     async with gate:  # a few handshakes at a time, as an audience trickles in
         try:
-            socket = await connect(
-                url, compression=None, max_size=None, ping_interval=None, proxy=None, open_timeout=JOIN_TIMEOUT_S
-            )
+            socket = await connect(url, **CLIENT_OPTIONS)
             await asyncio.wait_for(socket.recv(), JOIN_TIMEOUT_S)  # the join state
         except (OSError, TimeoutError, WebSocketException) as exc:
             counters.failed_joins += 1
@@ -271,22 +277,17 @@ async def audience(url: str, n: int, sampled: int, counters: Counters, headers_f
     joined, ready = asyncio.Event(), [0, n]
     gate = asyncio.Semaphore(CONNECT_AT_ONCE)
     tasks = [asyncio.create_task(viewer(url, counters, i < sampled, gate, joined, ready)) for i in range(n)]
-    senders = [
-        await connect(
-            url, additional_headers=h, compression=None, ping_interval=None, proxy=None, open_timeout=JOIN_TIMEOUT_S
-        )
-        for h in headers_for
-    ]
+    senders = [await connect(url, additional_headers=h, **CLIENT_OPTIONS) for h in headers_for]
     drains = [asyncio.create_task(drain(s)) for s in senders]
     try:
         await asyncio.wait_for(joined.wait(), 180)
         yield senders
     finally:
+        # Close the chatters while their drains still read (a close handshake waits behind unread frames).
+        await asyncio.gather(*(sender.close() for sender in senders), return_exceptions=True)
         for task in tasks + drains:
             task.cancel()
         await asyncio.gather(*tasks, *drains, return_exceptions=True)
-        for sender in senders:
-            await sender.close()
 
 
 async def run_cells(
