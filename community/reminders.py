@@ -37,6 +37,7 @@ from live.models import Room, RoomStatus
 
 log = logging.getLogger("livecommerce.reminders")
 
+SUBSCRIBE_TIMEOUT = 5.0
 SHOW_LENGTH = timedelta(hours=1)  # calendars need an end; shows have none until they end
 ROOM_LIVE = "room_live"
 
@@ -138,8 +139,14 @@ class GoLiveNotifier:
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
+        """Subscribe before the app serves, so no go-live is missed; a bus that cannot subscribe within
+        ``SUBSCRIBE_TIMEOUT`` seconds is logged and left to the sweeper's ``MISSED_REMINDERS``."""
         self._task = asyncio.create_task(self._listen(), name="room-reminders")
-        await self._ready.wait()  # subscribed before the app serves, so no go-live is missed
+        ready = asyncio.create_task(self._ready.wait())
+        await asyncio.wait({self._task, ready}, timeout=SUBSCRIBE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            log.warning("reminders.not_subscribed")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -150,15 +157,18 @@ class GoLiveNotifier:
 
     async def _listen(self) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
-        async with self.channels.start_subscription([ROOMS_TOPIC]) as subscriber:
-            self._ready.set()
-            async for raw in subscriber.iter_events():
-                try:
-                    changed = decoder.decode(raw)
-                    if changed.status == RoomStatus.LIVE:
-                        await self.handle(changed)
-                except Exception:  # one bad event must not stop notifications for every later room
-                    log.exception("reminders.notify_failed")
+        try:
+            async with self.channels.start_subscription([ROOMS_TOPIC]) as subscriber:
+                self._ready.set()
+                async for raw in subscriber.iter_events():
+                    try:
+                        changed = decoder.decode(raw)
+                        if changed.status == RoomStatus.LIVE:
+                            await self.handle(changed)
+                    except Exception:  # one bad event must not stop notifications for every later room
+                        log.exception("reminders.notify_failed")
+        except Exception:  # the bus itself failed: the sweeper's MISSED_REMINDERS job still notifies
+            log.exception("reminders.listener_stopped")
 
     async def handle(self, changed: RoomStatusChanged) -> int:
         async with self.db.transaction() as session:
