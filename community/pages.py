@@ -1,10 +1,11 @@
 """HTML pages and htmx fragments of the community: the post page with live product cards, likes and comments,
 the creator profile with its follow button, and the leaderboard. The post editor is in community.studio.
 
-Product cards are filled into a post at view time and poll their own fragment every few seconds, so price and
-stock stay current on an open page. Opening a product from a card goes through ``/posts/{id}/products/{pid}``,
-which records the click for attribution (with a visitor cookie for readers who are not signed in) and leads to
-the product with the post as its source; the card's Buy now and Add to cart carry the post as the source too.
+Product cards are filled into a post at view time, and the open page polls one fragment every few seconds that
+swaps every card's price and stock out of band, so they stay current. Opening a product from a card goes through
+``/posts/{id}/products/{pid}``, which records the click for attribution (with a visitor cookie for readers who are
+not signed in) and leads to the product with the post as its source; the card's Buy now and Add to cart carry the
+post as the source too.
 """
 
 from __future__ import annotations
@@ -110,23 +111,13 @@ class PostPages(Controller):
             cookies=cookies,
         )
 
-    @get("/{post_id:uuid}/cards/{product_id:uuid}")
-    async def card(
-        self,
-        request: Request[Any, Any, Any],
-        post_id: FromPath[UUID],
-        product_id: FromPath[UUID],
-        posts: NamedDependency[PostService],
-    ) -> Response[Any]:
-        """One embedded product's live part (price, stock), polled by the open post page."""
+    @get("/{post_id:uuid}/cards")
+    async def cards(
+        self, request: Request[Any, Any, Any], post_id: FromPath[UUID], posts: NamedDependency[PostService]
+    ) -> Template:
+        """The live part (price, stock) of every embedded product, as out-of-band swaps: one poll per open post."""
         post = await posts.visible(post_id, viewer(request))
-        product = next((p for p in await posts.products(post) if p.id == str(product_id)), None)
-        if product is None:
-            return Response("", status_code=200, media_type="text/html")  # no longer embedded: the card goes
-        return Template(
-            "community/partials/_post_product_live.html",
-            context={"p": product, "post_id": str(post_id)},
-        )
+        return Template("community/partials/_post_cards_live.html", context={"products": await posts.products(post)})
 
     @get("/{post_id:uuid}/products/{product_id:uuid}")
     async def open_product(

@@ -32,10 +32,12 @@ async def test_post_page_shows_a_live_card_that_follows_price_changes(client: As
     page = await client.get(f"/posts/{post['id']}", headers=HTML)
     assert page.status_code == 200
     assert 'data-testid="post-product"' in page.text and "$25.00" in page.text
-    assert f'hx-get="/posts/{post["id"]}/cards/{product_id}"' in page.text and "every 5s" in page.text
+    assert f'hx-get="/posts/{post["id"]}/cards" hx-trigger="every 5s"' in page.text
     await client.patch(f"/api/shop/products/{product_id}", json={"price": usd(1800)}, headers=bearer(seller))
-    card = await client.get(f"/posts/{post['id']}/cards/{product_id}", headers=HTMX)
-    assert card.status_code == 200 and "$18.00" in card.text and "$25.00" not in card.text
+    cards = await client.get(f"/posts/{post['id']}/cards", headers=HTMX)
+    assert cards.status_code == 200 and "$25.00" not in cards.text
+    assert f'id="post-card-{product_id}" data-testid="post-product-live" hx-swap-oob="true"' in cards.text
+    assert "$18.00" in cards.text
     assert "$18.00" in (await client.get(f"/posts/{post['id']}", headers=HTML)).text
 
 
