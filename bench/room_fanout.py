@@ -60,7 +60,7 @@ from harness import (
     wait_for_quiet_host_async,
 )
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 TICK_S = 0.075
 PASSWORD = "fan-out bench password"  # noqa: S105 - throwaway accounts in a temporary database
@@ -234,11 +234,17 @@ async def drain(socket: ClientConnection) -> None:
 async def chat_load(senders: list[ClientConnection], rate: int, seconds: float) -> int:
     """Send ``rate`` messages a second for ``seconds``, spread over the senders and over 10 ms slots."""
     sent, started = 0, time.monotonic()
-    while (elapsed := time.monotonic() - started) < seconds:
+    while (elapsed := time.monotonic() - started) < seconds and senders:
         due = int(elapsed * rate) + 1
-        while sent < due:
+        while sent < due and senders:
             text = f"m {sent} {time.monotonic_ns()}"
-            await senders[sent % len(senders)].send(json.dumps({"type": "chat", "text": text}))
+            sender = senders[sent % len(senders)]
+            try:
+                await sender.send(json.dumps({"type": "chat", "text": text}))
+            except ConnectionClosed as exc:  # e.g. the server's keepalive gave up on a starved client
+                print(f"  a chatter was disconnected: {exc!r}", file=sys.stderr)
+                senders.remove(sender)
+                continue
             sent += 1
         await asyncio.sleep(0.01)
     return sent

@@ -28,7 +28,7 @@ from kernel.settings import LiveSettings
 from live.chat import Chat, ChatIn, ChatRefused, client_frames, history
 from live.deals import DealService, deal_offered
 from live.events import ChannelError, Likes, Moderation, Pinned, RoomEvent, StatusChanged, Viewers
-from live.hub import CLOSE_BANNED, Listener, RoomHub, RoomStart
+from live.hub import CLOSE_BANNED, JoinState, Listener, RoomHub, RoomStart
 from live.likes import LikeCounter
 from live.limits import retry_after
 from live.models import Room, SanctionKind
@@ -128,7 +128,7 @@ async def room_channel(socket: WebSocket[Any, Any, Any], room_id: FromPath[str])
     listener = Listener(room.id, user.id if user else None, socket.send)
     try:
         await services.hub.join(room.id, listener, lambda: _open_room(state, services, room))
-        joined, history_ids = await _join_state(state, services, room)
+        joined, history_ids = await _join_state(state, services, room, listener)
         await socket.send(_text(joined))
         listener.start(history_ids)
         await _receive(socket, state, services, room, user, listener)
@@ -205,27 +205,27 @@ async def _open_room(state: State, services: RoomChannel, room: Room) -> RoomSta
     return RoomStart([str(p) for p in product_ids], likes, fresh.slow_mode_seconds, fresh.status)
 
 
-async def _join_state(state: State, services: RoomChannel, room: Room) -> tuple[bytes, set[str]]:
+async def _join_state(state: State, services: RoomChannel, room: Room, listener: Listener) -> tuple[bytes, set[str]]:
     """The room as it is now, as one frame of events, and the ids of the chat messages in it.
 
-    Read after the socket joined the hub, so nothing published meanwhile is missed (a repeat is filtered out).
+    The database part (status, pins, deals, recent chat) is read after the socket joined the hub, so nothing
+    published meanwhile is missed (a repeat is filtered out); joins in the same tick share one read.
     """
+    feed = services.hub.feeds[room.id]
+    stored = await feed.join_state(listener.joined_at, lambda: _read_join_state(state, room))
+    counters = [Likes(feed.likes), Viewers(await services.hub.viewer_count(room.id))]
+    if feed.slow_mode_seconds:
+        counters.append(Moderation(action="slow_mode", slow_mode_seconds=feed.slow_mode_seconds))
+    parts = [*stored.room, *map(_encode, counters), *stored.chat]
+    return b"[" + b",".join(parts) + b"]", stored.chat_ids
+
+
+async def _read_join_state(state: State, room: Room) -> JoinState:
     async with state.db.sessionmaker() as session:
         rooms = RoomService(session, state.clock, state.bus, state.settings.live)
         fresh = await rooms.get(room.id)
         pinned = [product_card(p) for p in await rooms.pinned(fresh)]
         deals = [deal_offered(d) for d in await DealService(rooms).active(fresh)]
         chat = await history(session, room.id, state.settings.live.chat_history)
-    feed = services.hub.feeds.get(room.id)
-    slow_mode = feed.slow_mode_seconds if feed is not None else fresh.slow_mode_seconds
-    events: list[RoomEvent] = [
-        StatusChanged(fresh.status),
-        Pinned(pinned[0] if pinned else None, pinned),
-        *deals,
-        Likes(await services.likes.total(room.id, fresh.like_count)),
-        Viewers(await services.hub.viewer_count(room.id)),
-    ]
-    if slow_mode:
-        events.append(Moderation(action="slow_mode", slow_mode_seconds=slow_mode))
-    events.extend(chat)
-    return _encode(events), {message.id for message in chat}
+    events: list[RoomEvent] = [StatusChanged(fresh.status), Pinned(pinned[0] if pinned else None, pinned), *deals]
+    return JoinState([_encode(e) for e in events], [_encode(m) for m in chat], {m.id for m in chat})

@@ -55,6 +55,15 @@ _encode = msgspec.json.Encoder().encode
 
 
 @dataclass(frozen=True)
+class JoinState:
+    """The room as the database has it for joining sockets, encoded: its state, and its recent chat."""
+
+    room: list[bytes]  # status, pinned products, deals
+    chat: list[bytes]  # oldest first
+    chat_ids: set[str]
+
+
+@dataclass(frozen=True)
 class RoomStart:
     """What a feed starts from, read from the database when a room's first socket joins this process."""
 
@@ -94,7 +103,19 @@ class Listener:
     the frames queued behind it, move to a task of this socket's own; the tick never waits for one client.
     """
 
-    __slots__ = ("closing", "dropped", "queue", "room_id", "send", "skip", "skip_until", "started", "task", "user_id")
+    __slots__ = (
+        "closing",
+        "dropped",
+        "joined_at",
+        "queue",
+        "room_id",
+        "send",
+        "skip",
+        "skip_until",
+        "started",
+        "task",
+        "user_id",
+    )
 
     def __init__(self, room_id: UUID, user_id: str | None, send: Send) -> None:
         self.room_id = room_id
@@ -104,6 +125,7 @@ class Listener:
         self.dropped = 0
         self.closing = False
         self.started = False
+        self.joined_at = 0  # the feed's generation when this socket joined
         self.task: asyncio.Task[None] | None = None  # set while a send waits for the client
         # Chat ids the socket got in its join state: the first frames after joining may repeat them.
         self.skip: set[str] = set()
@@ -206,6 +228,11 @@ class RoomFeed:
         self.slow_mode_seconds = start.slow_mode_seconds
         self.status = start.status
         self.reader: asyncio.Task[None] | None = None
+        # Frames with events sent so far. A join state read that began at generation g holds every event sent
+        # before it, so it serves any socket that joined at g or earlier; a herd of joins shares one read.
+        self.generation = 0
+        self._state: tuple[int, JoinState] | None = None
+        self._reading: tuple[int, asyncio.Future[JoinState]] | None = None
 
     @property
     def dirty(self) -> bool:
@@ -214,6 +241,8 @@ class RoomFeed:
     def take_frame(self) -> Frame:
         parts = self.pending
         parts.extend((None, stock) for stock in self.stock.values())
+        if parts:
+            self.generation += 1  # events went out: a join state read before now may lack them
         if self.likes_dirty:
             parts.append((None, _encode(Likes(self.likes))))
         if self.viewers_dirty:
@@ -221,6 +250,24 @@ class RoomFeed:
         self.pending, self.stock = [], {}
         self.likes_dirty = self.viewers_dirty = False
         return Frame(parts)
+
+    async def join_state(self, joined_at: int, read: Callable[[], Awaitable[JoinState]]) -> JoinState:
+        """The room's state for a socket that joined at generation ``joined_at``: a shared read when fresh enough."""
+        if self._state is not None and self._state[0] >= joined_at:
+            return self._state[1]
+        if self._reading is None or self._reading[0] < joined_at:
+            reading = (self.generation, asyncio.ensure_future(read()))
+            self._reading = reading
+            reading[1].add_done_callback(lambda done: self._keep(reading[0], done))
+        return await asyncio.shield(self._reading[1])
+
+    def _keep(self, generation: int, done: asyncio.Future[JoinState]) -> None:
+        if self._reading is not None and self._reading[1] is done:
+            self._reading = None
+        if done.cancelled() or done.exception() is not None:
+            return
+        if self._state is None or self._state[0] < generation:
+            self._state = (generation, done.result())
 
     def set_likes(self, total: int) -> None:
         # Totals from several processes may arrive out of order; a count only grows.
@@ -327,6 +374,7 @@ class RoomHub:
                     feed = await self._open_feed(room_id, await open_room())
             self._opening.pop(room_id, None)
         feed.listeners.add(listener)
+        listener.joined_at = feed.generation
         self.viewers.set_local(room_id, len(feed.listeners))
         return feed
 

@@ -247,3 +247,33 @@ async def test_the_viewer_count_follows_sockets_and_the_rooms_api_shows_it(clien
     await app.state.room_channel.viewers.save_peaks()  # what happens every few seconds, and at shutdown
     shown = await client.get(f"/api/live/rooms/{room['id']}")
     assert shown.json()["peak_viewers"] == 2
+
+
+async def test_a_live_deal_shows_on_joining_and_its_remaining_quantity_follows_sales(
+    client: AsyncClient, app: Litestar, clock: FixedClock
+) -> None:
+    room, host, products = await a_live_room(client, app, stock=10)
+    _, buyer = await signed_in(client)
+    body = {
+        "product_id": products[0],
+        "price": {"amount_minor": 1500, "currency": "USD"},
+        "quantity": 4,
+        "ends_at": (clock.now() + timedelta(minutes=10)).isoformat(),
+    }
+    async with RoomSocket(app, ws(room["id"])) as watcher:
+        await watcher.frame()
+        offered = await client.post(f"/api/live/rooms/{room['id']}/deals", json=body, headers=bearer(host))
+        assert offered.status_code == 201, offered.text
+        deal = await watcher.next_event("deal")
+        assert (deal["id"], deal["remaining"]) == (offered.json()["id"], 4)
+
+        bought = await checkout(client, buyer, [{"product_id": products[0], "quantity": 1, "deal_id": deal["id"]}])
+        assert bought.status_code == 201, bought.text
+        events = await watcher.quiet(0.5)
+    assert {"type": "stock", "product_id": products[0], "remaining": 3, "deal_id": deal["id"]} in events
+    assert {"type": "stock", "product_id": products[0], "remaining": 9, "deal_id": None} in events
+    assert [e["product_id"] for e in events if e["type"] == "purchase"] == [products[0]]  # the room is the source
+
+    async with RoomSocket(app, ws(room["id"])) as late:
+        joined = [e for e in await late.frame() if e["type"] == "deal"]
+    assert [(d["id"], d["remaining"]) for d in joined] == [(deal["id"], 3)]

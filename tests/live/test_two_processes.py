@@ -155,3 +155,9 @@ async def test_a_message_sent_to_one_process_reaches_clients_of_the_other(
 
             await sender.send(json.dumps({"type": "like"}))
             await next_event(watcher, "likes", count=1)
+
+        # Browsers always offer per-message compression; the server declines it (it costs more than fan-out).
+        url = first.replace("http://", "ws://") + f"/live/rooms/{room_id}/ws"
+        async with connect(url, compression="deflate", proxy=None) as offered:
+            assert offered.protocol.extensions == []
+            assert "sec-websocket-extensions" not in offered.response.headers
