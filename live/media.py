@@ -10,6 +10,12 @@ its PLI, at most one per ``KEYFRAME_INTERVAL``, so a late joiner sees a picture 
 The room goes live when the first media packet arrives and ends when the host deletes the session or the
 publisher's connection stays failed or disconnected past ``LiveSettings.publisher_grace``. Every peer connection
 is registered and closed on failure and by ``close_all()`` at shutdown. Nothing here knows about HTTP.
+
+ICE: ``LiveSettings.ice_servers`` (STUN/TURN) configure every peer connection (an empty list, never aiortc's
+default of Google's STUN server). ``LiveSettings.ice_host_addresses`` has no aiortc option behind it:
+``live.forwarding.restrict_host_addresses`` replaces aioice's host address lookup for the whole process, so every
+peer connection here offers only those addresses as host candidates (empty: aioice's default, every interface but
+loopback). Behind NAT, offer the public address or a TURN server; aiortc cannot be given a port range.
 """
 
 from __future__ import annotations
