@@ -90,6 +90,7 @@ class Broadcast:
     codecs: dict[str, RTCRtpCodecParameters] = field(default_factory=dict)
     receivers: dict[str, RTCRtpReceiver] = field(default_factory=dict)
     viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
+    deadlines: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # viewers not connected yet
     live: bool = False  # media has arrived
     grace: asyncio.TimerHandle | None = None
     _last_keyframe: float = float("-inf")
@@ -116,10 +117,11 @@ class Broadcast:
             task.add_done_callback(self._requests.discard)
 
     def cancel_timers(self) -> None:
-        for handle in (self.grace, self._keyframe_pending):
+        for handle in (self.grace, self._keyframe_pending, *self.deadlines.values()):
             if handle is not None:
                 handle.cancel()
         self.grace = self._keyframe_pending = None
+        self.deadlines.clear()
 
 
 class RoomLifecycle:
@@ -284,17 +286,17 @@ class RoomMedia:
             if transceiver.kind == "video":
                 on_keyframe_request(transceiver.sender, broadcast.request_keyframe)
         broadcast.viewers[session_id] = pc
-        deadline = asyncio.get_running_loop().call_later(
+        broadcast.deadlines[session_id] = asyncio.get_running_loop().call_later(
             VIEWER_CONNECT_TIMEOUT, lambda: self._spawn(self._drop_viewer(broadcast, session_id))
         )
 
         @pc.on("connectionstatechange")
         def _viewer_state() -> None:
             if pc.connectionState == "connected":
-                deadline.cancel()
+                if (deadline := broadcast.deadlines.pop(session_id, None)) is not None:
+                    deadline.cancel()
                 broadcast.request_keyframe()  # its decoder needs a keyframe to start from
             elif pc.connectionState in ("failed", "closed"):
-                deadline.cancel()
                 self._spawn(self._drop_viewer(broadcast, session_id))
 
         return Session(session_id, answer)
@@ -315,6 +317,8 @@ class RoomMedia:
         return len(broadcast.viewers) if broadcast is not None else 0
 
     async def _drop_viewer(self, broadcast: Broadcast, session_id: str) -> None:
+        if (deadline := broadcast.deadlines.pop(session_id, None)) is not None:
+            deadline.cancel()
         pc = broadcast.viewers.pop(session_id, None)
         if pc is not None:
             await self._close_pc(pc)

@@ -260,6 +260,25 @@ async def test_a_publisher_that_never_sends_media_leaves_the_room_scheduled(
     assert await status(client, room["id"]) == "scheduled"
 
 
+async def test_a_viewer_that_never_connects_is_closed(
+    client: httpx.AsyncClient, media_app: Litestar, peers: list[RTCPeerConnection], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("live.media.VIEWER_CONNECT_TIMEOUT", 0.5)
+    room = await new_room(client)
+    publisher, _ = await publish(client, room, "VP8", audio=False)
+    peers.append(publisher)
+    await eventually(lambda: status_is(client, room["id"], "live"))
+    vanished = Viewer()
+    await vanished.pc.setLocalDescription(await vanished.pc.createOffer())
+    await vanished.pc.close()  # it asks to watch, then is gone before connecting
+    answer = await client.post(f"/live/rooms/{room['id']}/whep", content=vanished.pc.localDescription.sdp, headers=SDP)
+    assert answer.status_code == 201
+    assert media_of(media_app).viewer_count(UUID(room["id"])) == 1
+    await eventually(lambda: media_of(media_app).viewer_count(UUID(room["id"])) == 0, within=3.0)
+    assert media_of(media_app).open_connections == 1  # the publisher, still live
+    assert await status(client, room["id"]) == "live"
+
+
 async def silent_offer() -> str:
     """A real publisher's offer whose peer is then closed: nobody will ever answer the server's checks."""
     pc = new_pc()
