@@ -8,7 +8,9 @@ as ``error`` frames to it alone; a frame larger than ``max_frame_bytes`` closes 
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -158,13 +160,13 @@ async def _receive(
             return
         if listener.closing:
             continue
-        reply = await _handle(raw, services, room, user, moderator)
+        reply = await _handle(raw, services, room, user, moderator, listener)
         if reply is not None:
             await socket.send(reply)
 
 
 async def _handle(
-    raw: bytes, services: RoomChannel, room: Room, user: CurrentUser | None, moderator: bool
+    raw: bytes, services: RoomChannel, room: Room, user: CurrentUser | None, moderator: bool, listener: Listener
 ) -> dict[str, Any] | None:
     """One client frame; the answer is an error frame for this socket, or None."""
     try:
@@ -178,14 +180,22 @@ async def _handle(
     if isinstance(frame, ChatIn):
         slow_mode = 0 if moderator else services.hub.slow_mode_seconds(room.id)
         try:
-            await services.chat.post(room.id, user, frame.text, slow_mode)
+            stored = await services.chat.post(room.id, user, frame.text, slow_mode)
         except ChatRefused as refused:
             return _error(refused.code, refused.detail, refused.retry_after)
+        stored.add_done_callback(partial(_unsaved, listener))
         return None
     wait = services.likes.tap(room.id, user.id)
     if wait > 0:
         return _error("rate_limited", "That is a lot of likes; give it a moment.", retry_after(wait))
     return None
+
+
+def _unsaved(listener: Listener, stored: asyncio.Future[Any]) -> None:
+    """Tell the sender when a message it was not kept waiting for could not be stored after all."""
+    refused = None if stored.cancelled() else stored.exception()
+    if isinstance(refused, ChatRefused):
+        listener.send_own(_error(refused.code, refused.detail))
 
 
 async def _find_room(state: State, room_id: UUID | None) -> Room | None:

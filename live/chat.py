@@ -145,10 +145,11 @@ class ChatWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def write(self, room_id: UUID, user: CurrentUser, text: str, at: datetime) -> ChatSent:
+    def submit(self, room_id: UUID, user: CurrentUser, text: str, at: datetime) -> asyncio.Future[ChatSent]:
+        """Queue a message for the next commit; the future is its published event, or ``ChatRefused``."""
         done: asyncio.Future[ChatSent] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Pending(room_id, user, text, at, done))
-        return await done
+        return done
 
     async def _run(self) -> None:
         while True:
@@ -193,9 +194,13 @@ class Chat:
         if SanctionKind.MUTE in kinds:
             raise ChatRefused("muted", "The host has muted you in this room.")
 
-    async def post(self, room_id: UUID, user: CurrentUser, text: str, slow_mode_seconds: int) -> ChatSent:
-        """Store and publish one message, or raise :class:`ChatRefused` and change nothing.
+    async def post(
+        self, room_id: UUID, user: CurrentUser, text: str, slow_mode_seconds: int
+    ) -> asyncio.Future[ChatSent]:
+        """Accept one message, or raise :class:`ChatRefused` and change nothing.
 
+        An accepted message is stored and published with the next group commit; the future resolves then (or
+        fails with ``ChatRefused("chat_unavailable")``). The sender's socket need not wait for it to read on.
         ``slow_mode_seconds`` is the room's slow mode as it applies to ``user`` (0 for its host and admins).
         """
         await self.check_sender(room_id, user)
@@ -213,7 +218,7 @@ class Chat:
             raise ChatRefused("slow_mode", detail, retry_after(refused.wait_s))
         if refused is not None:
             raise ChatRefused("rate_limited", "You are sending messages too fast.", retry_after(refused.wait_s))
-        return await self.writer.write(room_id, user, text, now)
+        return self.writer.submit(room_id, user, text, now)
 
     def on_moderation(self, room_id: UUID, event: Moderation) -> None:
         """A sanction changed somewhere: read this user's sanctions afresh next time they send."""

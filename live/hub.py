@@ -152,6 +152,11 @@ class Listener:
                     return
         self._deliver(message)
 
+    def send_own(self, message: dict[str, Any]) -> None:
+        """A frame for this socket alone (an error about what it sent), in order with the room's frames."""
+        if not self.closing:
+            self._deliver(message)
+
     def close_soon(self, code: int, reason: str) -> None:
         """Close the socket after nothing else: queued frames are dropped, the close goes out next."""
         if self.closing:
