@@ -67,6 +67,7 @@ logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectiv
 KEYFRAME_INTERVAL = 0.3  # seconds between keyframe requests passed on to a publisher (joiners wait at most this)
 VIEWER_CONNECT_TIMEOUT = 20.0  # a viewer whose connection is not up by then is closed
 LOST_STATES = ("failed", "disconnected", "closed")
+SUBSCRIBE_TIMEOUT = 5.0  # seconds start-up waits for the room status subscription
 
 
 @dataclass(frozen=True)
@@ -153,25 +154,35 @@ class RoomMedia:
         self._listener: asyncio.Task[None] | None = None
 
     async def start(self, channels: ChannelsPlugin) -> None:
-        """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast."""
+        """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast.
+
+        Subscribed before the app serves; a bus that cannot subscribe within ``SUBSCRIBE_TIMEOUT`` is logged and
+        start-up goes on (such a broadcast then ends when its encoder stops, or past the grace period).
+        """
         ready = asyncio.Event()
         self._listener = asyncio.create_task(self._follow_rooms(channels, ready), name="media-rooms")
-        await ready.wait()  # subscribed before the app serves
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({self._listener, waiting}, timeout=SUBSCRIBE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
+        if not waiting.done():
+            waiting.cancel()
+            log.warning("media.not_subscribed")
 
     async def _follow_rooms(self, channels: ChannelsPlugin, ready: asyncio.Event) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
-        async with channels.start_subscription([ROOMS_TOPIC]) as subscriber:
-            ready.set()
-            async for raw in subscriber.iter_events():
-                try:
-                    changed = decoder.decode(raw)
-                except msgspec.DecodeError:
-                    log.warning("media.bad_room_event")
-                    continue
-                broadcast = self._broadcasts.get(UUID(changed.room_id))
-                if changed.status == RoomStatus.ENDED and broadcast is not None:
-                    log.info("media.room_ended", extra={"room_id": changed.room_id})
-                    await self._teardown(broadcast)
+        try:
+            async with channels.start_subscription([ROOMS_TOPIC]) as subscriber:
+                ready.set()
+                async for raw in subscriber.iter_events():
+                    try:
+                        changed = decoder.decode(raw)
+                        broadcast = self._broadcasts.get(UUID(changed.room_id))
+                        if changed.status == RoomStatus.ENDED and broadcast is not None:
+                            log.info("media.room_ended", extra={"room_id": changed.room_id})
+                            await self._teardown(broadcast)
+                    except Exception:  # one bad event must not stop following every later room
+                        log.exception("media.room_event_failed")
+        except Exception:
+            log.exception("media.room_listener_stopped")
 
     # Publishing (WHIP) ------------------------------------------------------------------------------------------
     async def publish(self, room_id: UUID, offer: str) -> Session:

@@ -70,6 +70,8 @@ class Viewer:
         if response.status_code == 201:
             self.location = response.headers["location"]
             await self.pc.setRemoteDescription(RTCSessionDescription(response.text, "answer"))
+        else:
+            await self.pc.close()  # refused: nothing to keep open
         return response
 
 
@@ -336,7 +338,9 @@ async def test_bad_offers_and_wrong_keys_get_problems_and_leave_nothing_open(
     assert (await client.patch(response.headers["location"], content="a=candidate", headers=key)).status_code == 405
     # A signed-in browser's cookie without a CSRF token is no obstacle: watching changes nothing of the account.
     client.cookies.set("lc_session", "whatever")
-    assert (await Viewer().join(client, room["id"])).status_code == 201
+    signed_in_viewer = Viewer()
+    peers.append(signed_in_viewer.pc)
+    assert (await signed_in_viewer.join(client, room["id"])).status_code == 201
     client.cookies.clear()
     assert (await client.delete(response.headers["location"])).status_code == 401  # ending needs the key
     assert media_of(media_app).open_connections == 2  # the publisher and the one viewer
