@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import statistics
@@ -312,11 +313,11 @@ def ceiling_sql(group_by: str) -> str:
     # Built from the fixed GROUPINGS names, never from input; the report's rows are the (ALL, ALL) cells.
     cells = f"dim = $1 AND day BETWEEN $2 AND $3 AND creator_id = '{ALL}' AND seller_id = '{ALL}'"
     return f"""
-        WITH totals AS (
+        WITH totals AS MATERIALIZED (
             SELECT {key} AS k, sum(views) v, sum(clicks) c, sum(add_to_carts) a, sum(orders) o, sum(units) u,
                    sum(gmv_minor) g, sum(refunds_minor) r, sum(commission_minor) m
             FROM shop_attribution_rollup WHERE {cells} {not_nil} GROUP BY {key}),
-        viewers AS (
+        viewers AS MATERIALIZED (
             SELECT {key} AS k, count(DISTINCT viewer) n
             FROM shop_attribution_viewer WHERE {cells} GROUP BY {key})
         SELECT totals.*, coalesce(viewers.n, 0), g - r AS net FROM totals LEFT JOIN viewers USING (k)
@@ -374,6 +375,9 @@ async def main() -> None:
     parser.add_argument("--refund-share", type=float, default=0.05)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure the data an earlier run left in the database (no generation)"
+    )
     args = parser.parse_args()
     print(machine_line())
     print(f"Load before: {load()}")
@@ -382,14 +386,20 @@ async def main() -> None:
     start = datetime.combine(first_day, datetime.min.time(), UTC)
 
     began = time.perf_counter()
-    await rebuild_schema(args.database_url)
+    if not args.reuse:
+        await rebuild_schema(args.database_url)
     conn = await asyncpg.connect(args.database_url)
-    await generate(conn, args, start)
-    log(f"generated in {time.perf_counter() - began:.1f} s")
+    if not args.reuse:
+        await generate(conn, args, start)
+        log(f"generated in {time.perf_counter() - began:.1f} s")
+    touches = await conn.fetchval("SELECT count(*) FROM shop_touch")
+    orders = await conn.fetchval("SELECT count(*) FROM shop_order")
+    log(f"data: {touches:,} touches, {orders:,} orders")
 
     from app import create_app
     from kernel.auth.models import Role
     from kernel.auth.service import AccountService
+    from kernel.errors import Conflict
     from kernel.settings import load_settings
     from shop import rollups
 
@@ -412,12 +422,13 @@ async def main() -> None:
     cells = await conn.fetchval("SELECT count(*) FROM shop_attribution_rollup")
     viewers = await conn.fetchval("SELECT count(*) FROM shop_attribution_viewer")
     log(f"rollups folded: {folded:,} source rows in {fold_s:.1f} s -> {cells:,} rollup rows, {viewers:,} viewer rows")
+    await conn.execute("ANALYZE shop_attribution_rollup; ANALYZE shop_attribution_viewer")  # as autovacuum would
 
     async with app.lifespan():
-        async with app.state.db.transaction() as session:
-            await AccountService(session, app.state.clock, settings.auth.session_ttl, app.state.passwords).create_user(
-                "marketer@bench.test", "bench-password-1", "Marketer", [Role.MARKETER]
-            )
+        with contextlib.suppress(Conflict):  # made by an earlier run (--reuse)
+            async with app.state.db.transaction() as session:
+                accounts = AccountService(session, app.state.clock, settings.auth.session_ttl, app.state.passwords)
+                await accounts.create_user("marketer@bench.test", "bench-password-1", "Marketer", [Role.MARKETER])
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench.local") as client:
             login = await client.post(
