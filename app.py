@@ -23,7 +23,11 @@ from redis.asyncio import Redis
 
 from community.controllers import COMMUNITY_CONTROLLERS
 from community.pages import COMMUNITY_PAGES
+from community.fanzone import FanZone
+from community.feed_controllers import FEED_CONTROLLERS
+from community.feed_pages import FEED_PAGES
 from community.posts import post_author
+from community.reminders import MISSED_REMINDERS
 from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import TokenAuthenticationMiddleware
 from kernel.auth.models import Role
@@ -39,23 +43,42 @@ from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.web import NavItem, configure_templates, strict_json_body
+from live.channel import RoomChannel, room_channel
+from live.controllers import LIVE_CONTROLLERS
+from live.media import RoomLifecycle, RoomMedia
+from live.pages import LIVE_PAGES
+from live.rooms import room_host
+from live.whip import MEDIA_CONTROLLERS, media_node_cors, redirects
+from shop.attribution import titles_from
+from shop.attribution_api import ATTRIBUTION_CONTROLLERS
 from shop.controllers import SHOP_CONTROLLERS
 from shop.jobs import shop_jobs
 from shop.pages import SHOP_PAGES
+from shop.report_pages import REPORT_PAGES
+from shop.rollups import rollup_job
 from shop.runtime import ShopRuntime
 from shop.touches import TouchRecorder
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
 NAVIGATION = [
-    NavItem("Home", "/"),
+    NavItem("Fan Zone", "/"),
     NavItem("Shop", "/shop"),
+    NavItem("Live", "/live"),
     NavItem("Cart", "/shop/cart", signed_in_only=True, badge="shop/partials/_cart_badge.html"),
     NavItem("Orders", "/shop/orders", signed_in_only=True),
     NavItem("Sell", "/shop/seller", roles=frozenset({Role.SELLER})),
+    NavItem("Studio", "/live/studio", roles=frozenset({Role.INFLUENCER})),
     NavItem("Leaderboard", "/leaderboard"),
     NavItem("Write", "/studio/posts", roles=frozenset({Role.INFLUENCER})),
+    NavItem("Reports", "/reports", roles=frozenset({Role.MARKETER, Role.ADMIN, Role.INFLUENCER})),
     NavItem("Disputes", "/admin/disputes", roles=frozenset({Role.ADMIN})),
+    NavItem(
+        "Alerts",
+        "/community/notifications",
+        signed_in_only=True,
+        badge="community/partials/_notification_badge.html",
+    ),
     NavItem("Account", "/account", signed_in_only=True),
 ]
 
@@ -86,16 +109,39 @@ def create_app(
     bus = Bus(channels)
     shop = shop_runtime or ShopRuntime()
     shop.attribution.register("post_id", post_author)
-    sweeper = Sweeper(db, clock, settings.shop.sweep_interval, jobs=shop_jobs(settings.shop, shop.payments, bus))
+    shop.attribution.register("room_id", room_host)
+    sweeper = Sweeper(
+        db, clock, settings.shop.sweep_interval, jobs=[*shop_jobs(settings.shop, shop.payments, bus), MISSED_REMINDERS]
+    )
+    # Report rollups fold new touches and sales on their own loop, apart from the money deadlines.
+    rollups = Sweeper(db, clock, settings.shop.sweep_interval, jobs=[rollup_job()])
     touches = TouchRecorder(db, clock)
+    # The WebRTC relay runs here unless this process only redirects WHIP/WHEP to media nodes.
+    media = None if redirects(settings.live) else RoomMedia(settings.live, RoomLifecycle(db, clock, bus, settings.live))
+    shop.attribution.read_pending_touches(touches)  # a click a moment before checkout still counts
+    shop.attribution.register_labels("room", titles_from("live_room"), replace=False)  # report labels
+    shop.attribution.register_labels("post", titles_from("community_post"), replace=False)
+    rooms_channel = RoomChannel(channels, db, clock, bus, redis, settings.live)
+
+    fan_zone = FanZone(settings.community, db, redis, channels, clock)
 
     async def start_background() -> None:
         sweeper.start()
+        await fan_zone.start()
         touches.start()
+        rollups.start()
+        rooms_channel.start()
+        if media is not None:
+            await media.start(channels)
 
     async def stop_background() -> None:
+        if media is not None:
+            await media.close_all()
+        await rooms_channel.stop()
+        await fan_zone.stop()
         await sweeper.stop()
         await touches.stop()
+        await rollups.stop()
         if redis is not None:
             await redis.aclose()
         await db.dispose()
@@ -105,8 +151,16 @@ def create_app(
             auth_controller(settings),
             *SHOP_CONTROLLERS,
             *SHOP_PAGES,
+            *ATTRIBUTION_CONTROLLERS,
+            *REPORT_PAGES,
+            *LIVE_CONTROLLERS,
+            *LIVE_PAGES,
+            *MEDIA_CONTROLLERS,
+            room_channel,
             *COMMUNITY_CONTROLLERS,
             *COMMUNITY_PAGES,
+            *FEED_CONTROLLERS,
+            *FEED_PAGES,
             account_pages(settings),
             healthz,
             readyz,
@@ -158,10 +212,15 @@ def create_app(
                 "shop": shop,
                 "sweeper": sweeper,
                 "touches": touches,
+                "fan_zone": fan_zone,
+                "media": media,
+                "room_channel": rooms_channel,
+                "room_viewers": rooms_channel,
             }
         ),
         stores=_stores(redis),
         request_max_body_size=settings.max_body_bytes,
+        cors_config=media_node_cors(settings),  # a media node takes WHIP/WHEP the app's pages were redirected to
         on_startup=[start_background],
         on_shutdown=[stop_background],
         logging_config=None,
