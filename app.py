@@ -22,10 +22,10 @@ from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
 from community.controllers import COMMUNITY_CONTROLLERS
-from community.pages import COMMUNITY_PAGES
 from community.fanzone import FanZone
 from community.feed_controllers import FEED_CONTROLLERS
 from community.feed_pages import FEED_PAGES
+from community.pages import COMMUNITY_PAGES
 from community.posts import post_author
 from community.reminders import MISSED_REMINDERS
 from kernel.auth.controllers import auth_controller
