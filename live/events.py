@@ -6,8 +6,6 @@ Each is a msgspec Struct tagged with its ``type``; a frame is one event or a JSO
 
 from __future__ import annotations
 
-from typing import Any
-
 from msgspec import Struct
 
 from kernel.bus import topic
