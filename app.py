@@ -188,7 +188,11 @@ def create_app(
             ),
         ],
         before_request=strict_json_body,
-        before_send=[security_headers_hook(hsts=settings.public_url.startswith("https://"))],
+        before_send=[
+            security_headers_hook(
+                hsts=settings.public_url.startswith("https://"), connect_origins=settings.live.media_nodes
+            )
+        ],
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=TemplateConfig(
             directory=ROOT / "templates",

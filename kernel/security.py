@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from litestar.config.csrf import CSRFConfig
 from litestar.enums import RequestEncodingType
@@ -17,33 +17,40 @@ SESSION_COOKIE = "lc_session"
 CSRF_COOKIE = "lc_csrf"
 CSRF_HEADER = "x-csrftoken"
 
-# Scripts and styles come only from our own origin (htmx is vendored), so injected markup cannot run code.
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob:",
-        "connect-src 'self' ws: wss:",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "object-src 'none'",
-    ]
-)
-SECURITY_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"strict-origin-when-cross-origin"),
-    (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-]
+
+def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
+    """Scripts and styles come only from our own origin (htmx is vendored), so injected markup cannot run code.
+
+    ``connect_origins`` are other origins the pages may call: the media nodes that serve WHIP/WHEP when media
+    runs apart from the app.
+    """
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "media-src 'self' blob:",
+            " ".join(["connect-src 'self' ws: wss:", *connect_origins]),
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
-def security_headers_hook(hsts: bool) -> Callable[[Message, Scope], Awaitable[None]]:
+def security_headers_hook(
+    hsts: bool, connect_origins: Sequence[str] = ()
+) -> Callable[[Message, Scope], Awaitable[None]]:
     """A ``before_send`` hook adding the headers above to every HTTP response, 404s and static files included."""
-    headers = [*SECURITY_HEADERS]
+    headers = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+        (b"permissions-policy", b"camera=(self), microphone=(self), geolocation=()"),
+        (b"content-security-policy", content_security_policy(connect_origins).encode()),
+    ]
     if hsts:
         headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
 

@@ -28,6 +28,7 @@ from live.models import Room, RoomStatus
 from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
 from live.views import is_host, room_out, room_summaries
+from live.whip import media_url
 
 Rooms = NamedDependency[RoomService]
 LISTED = 24  # rooms per section of /live
@@ -69,7 +70,9 @@ async def _room_out(request: Request[Any, Any, Any], rooms: RoomService, room: R
     )
 
 
-def _page_data(room: RoomOut, request: Request[Any, Any, Any], state: State, **extra: Any) -> dict[str, Any]:
+def _page_data(
+    found: Room, room: RoomOut, request: Request[Any, Any, Any], state: State, **extra: Any
+) -> dict[str, Any]:
     """What the room's scripts start from; the channel's frames keep it current."""
     me = _viewer(request)
     base = f"/live/rooms/{room.id}"
@@ -79,7 +82,7 @@ def _page_data(room: RoomOut, request: Request[Any, Any, Any], state: State, **e
         "status": room.status,
         "me": {"id": me.id, "display_name": me.display_name} if me else None,
         "ws_url": f"{base}/ws",
-        "whep_url": f"{base}/whep",
+        "whep_url": media_url(state.settings.live, found, "whep"),
         "ice_servers": ice_servers(state.settings.live.ice_servers),
         "products": {
             p.id: {"id": p.id, "title": p.title, "price": p.price, "stock": p.stock, "image_url": p.image_url}
@@ -119,7 +122,7 @@ class LivePages(Controller):
         found = await rooms.get(room_id)
         room = await _room_out(request, rooms, found, state)
         moderator = can_moderate(found, _viewer(request))
-        data = _page_data(room, request, state, moderator=moderator)
+        data = _page_data(found, room, request, state, moderator=moderator)
         return Template("live/room.html", context={"room": room, "data": data, "moderator": moderator})
 
 
@@ -152,11 +155,12 @@ class StudioPages(Controller):
             raise NotFound("room_not_found", f"You host no room {room_id}.")
         room = await _room_out(request, rooms, found, state)
         data = _page_data(
+            found,
             room,
             request,
             state,
             moderator=True,
-            whip_url=room.whip_url,
+            whip_url=media_url(state.settings.live, found, "whip"),
             stream_key=room.stream_key,
             api_url=f"/api/live/rooms/{room.id}",
         )

@@ -71,6 +71,16 @@ def redirects(settings: LiveSettings) -> bool:
     return bool(settings.media_nodes) and settings.media_node_url is None
 
 
+def media_url(settings: LiveSettings, room: Room, kind: str) -> str:
+    """Where a page should send WHIP (``kind="whip"``) or WHEP for ``room``: straight to the media node when media
+    runs apart, since browsers drop ``Authorization`` when a redirect crosses origins; our own path otherwise."""
+    path = f"/live/rooms/{room.id}/{kind}"
+    if not redirects(settings):
+        return path
+    live_node = room.media_node if room.status == RoomStatus.LIVE else None
+    return f"{live_node or pick_node(settings.media_nodes, room.id)}{path}"
+
+
 def media_node_cors(settings: Settings) -> CORSConfig | None:
     """A media node answers the app's pages cross-origin: they reach it through the app's 307 redirects."""
     if settings.live.media_node_url is None:

@@ -227,7 +227,8 @@ async def test_the_stream_key_is_shown_on_the_hosts_studio_page_only(client: Asy
     assert f'value="{key}"' in page.text and f'value="{room["whip_url"]}"' in page.text
     assert "Bearer Token" in page.text  # the OBS how-to
     data = page_data(page)
-    assert data["stream_key"] == key and data["whip_url"] == room["whip_url"] and data["moderator"] is True
+    assert data["stream_key"] == key and data["whip_url"] == f"/live/rooms/{room['id']}/whip"
+    assert data["moderator"] is True
 
     _, other_creator = await make_creator(client)
     admin = await make_admin(client, app)
@@ -267,3 +268,34 @@ async def test_pages_hand_the_configured_ice_servers_to_the_browser(
                 ]
     finally:
         await app.state.db.dispose()
+
+
+async def test_with_media_nodes_pages_talk_to_the_rooms_node_directly(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    """Browsers drop ``Authorization`` on a cross-origin redirect, so the studio must send WHIP to the node itself,
+    and the page's CSP must let it connect there."""
+    node = "http://127.0.0.1:8101"
+    app = create_app(make_settings(LIVECOMMERCE_MEDIA_NODES=node), clock=clock)
+    try:
+        async with asgi_client(app) as client:
+            _, token = await make_creator(client)
+            room = await schedule_room(client, token)
+            studio = await get_page(client, f"/live/studio/{room['id']}", token)
+            viewer = await get_page(client, f"/live/rooms/{room['id']}")
+
+            assert page_data(studio)["whip_url"] == f"{node}/live/rooms/{room['id']}/whip"
+            assert page_data(viewer)["whep_url"] == f"{node}/live/rooms/{room['id']}/whep"
+            assert f"connect-src 'self' ws: wss: {node};" in studio.headers["content-security-policy"]
+    finally:
+        await app.state.db.dispose()
+
+
+async def test_embedded_pages_use_their_own_origin_for_media(client: AsyncClient) -> None:
+    _, token = await make_creator(client)
+    room = await schedule_room(client, token)
+
+    studio = await get_page(client, f"/live/studio/{room['id']}", token)
+
+    assert page_data(studio)["whip_url"] == f"/live/rooms/{room['id']}/whip"
+    assert "connect-src 'self' ws: wss:;" in studio.headers["content-security-policy"]
