@@ -35,9 +35,10 @@ from litestar.response import Redirect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import requires_signed_in
-from kernel.errors import DomainError
+from kernel.errors import DomainError, NotFound
 from shop.catalog import CatalogService
 from shop.checkout import Checkout
+from shop.deals import DealInfo, get_deal
 from shop.deps import SHOP_DEPENDENCIES
 from shop.display import CARDS, COUNTRIES
 from shop.forms import convert, field_errors, whole_number
@@ -65,6 +66,7 @@ class QuickBuy(Controller):
         request: Request[Any, Any, Any],
         product_id: FromPath[UUID],
         catalog: NamedDependency[CatalogService],
+        db_session: NamedDependency[AsyncSession],
         quantity: FromQuery[int] = 1,
     ) -> Response[Any]:
         product = product_out(await catalog.view(product_id))
@@ -73,7 +75,8 @@ class QuickBuy(Controller):
         values = {"quantity": str(max(1, quantity)), "country": "US", "card": "tok_ok"}
         if user is not None:
             values["name"] = user.display_name
-        return _render(product, context, values, {}, str(uuid.uuid4()), signin_next=_here(request))
+        deal = await _deal(db_session, product_id, context)
+        return _render(product, deal, context, values, {}, str(uuid.uuid4()), signin_next=_here(request))
 
     @get("/closed")
     async def closed(self, product_id: FromPath[UUID]) -> Response[Any]:
@@ -114,7 +117,8 @@ class QuickBuy(Controller):
         except DomainError as exc:
             await db_session.rollback()  # nothing reserved or charged stays
             product = product_out(await catalog.view(product_id))
-            return _render(product, context, values, field_errors(exc), key, status_code=exc.status)
+            deal = await _deal(db_session, product_id, context)
+            return _render(product, deal, context, values, field_errors(exc), key, status_code=exc.status)
         body = reply.body
         if not request.htmx:  # a plain form post (no script): on to the orders page, as the checkout page does
             return Redirect(f"/shop/orders?placed={body['checkout_id']}", status_code=303)
@@ -135,8 +139,18 @@ def _here(request: Request[Any, Any, Any]) -> str:
     return current[len(base) :] if current.startswith(base) else "/"
 
 
+async def _deal(session: AsyncSession, product_id: UUID, context: dict[str, str]) -> DealInfo | None:
+    """The live deal the form was opened for, so the form shows the price checkout will charge."""
+    try:
+        deal = await get_deal(session, UUID(context["deal_id"]))
+    except (KeyError, ValueError, NotFound):
+        return None  # no deal, or one checkout will refuse with a clear error
+    return deal if deal.product_id == product_id else None
+
+
 def _render(
     product: Any,
+    deal: DealInfo | None,
     context: dict[str, str],
     values: dict[str, str],
     errors: dict[str, str],
@@ -149,6 +163,7 @@ def _render(
         status_code=status_code,
         state="form",
         p=product,
+        deal=deal,
         context=context,
         values=values,
         errors=errors,

@@ -207,3 +207,24 @@ async def test_one_buyer_racing_themselves_stays_within_the_per_buyer_limit(
         assert (counts[201], counts[422]) == (2, 8)
     assert len(await my_orders(client, buyer)) == counts[201] <= 2
     assert await stock_of(client, products[0]) == 20 - counts[201]
+
+
+async def test_the_in_room_quick_buy_form_shows_the_deal_price_it_will_charge(
+    client: AsyncClient, app: Litestar, clock: FixedClock
+) -> None:
+    _, host = await make_creator(client)
+    products = await make_products(client, 1, price=2500, stock=10)
+    room = await live_room(client, app, host, products)
+    deal = await offered(client, host, room["id"], deal_body(products[0], clock, per_buyer_limit=2))
+    _, buyer = await signed_in(client)
+
+    form = await client.get(
+        f"/shop/products/{products[0]}/buy?room_id={room['id']}&deal_id={deal['id']}",
+        headers={"hx-request": "true", **bearer(buyer)},
+    )
+
+    assert form.status_code == 200
+    assert 'data-testid="quick-buy-price">$15.00<' in form.text and "<s" in form.text and "$25.00" in form.text
+    assert "5 left, up to 2 per buyer" in form.text
+    plain = await client.get(f"/shop/products/{products[0]}/buy?room_id={room['id']}", headers=bearer(buyer))
+    assert 'data-testid="quick-buy-price">$25.00<' in plain.text
