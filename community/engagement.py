@@ -22,14 +22,9 @@ from community.posts import PostService, authors, bump, iso
 from community.schemas import CommentOut, LikeOut
 from kernel.auth import CurrentUser, Role
 from kernel.clock import Clock
-from kernel.errors import DomainError, Forbidden, NotFound, RuleBroken
+from kernel.errors import Forbidden, NotFound, RateLimited, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
 from kernel.settings import CommunitySettings
-
-
-class TooManyComments(DomainError):
-    status = 429
-    title = "Too many requests"
 
 
 class CommentLimiter:
@@ -47,7 +42,7 @@ class CommentLimiter:
         recent = [t for t in (json.loads(raw) if raw else []) if t > now - self.window.total_seconds()]
         if len(recent) >= self.burst:
             wait = int(min(recent) + self.window.total_seconds() - now) + 1
-            raise TooManyComments(
+            raise RateLimited(
                 "comment_rate_limited",
                 f"You can post {self.burst} comments per {int(self.window.total_seconds())} s; wait {wait} s.",
                 retry_after=wait,

@@ -54,6 +54,17 @@ class RuleBroken(DomainError):
     title = "The request breaks a rule"
 
 
+class RateLimited(DomainError):
+    """Too many requests of one kind from one caller; ``retry_after`` seconds says when to try again."""
+
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, code: str, detail: str, retry_after: int = 1, **extra: Any) -> None:
+        super().__init__(code, detail, **extra)
+        self.retry_after = retry_after
+
+
 class Unavailable(DomainError):
     """A dependency (database, payment provider) is down or busy; the client should retry."""
 

@@ -19,7 +19,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout  # every pooled connection busy for pool_timeout
 
-from kernel.errors import DomainError, Unavailable
+from kernel.errors import DomainError, RateLimited, Unavailable
 
 log = logging.getLogger("livecommerce.errors")
 
@@ -99,7 +99,7 @@ def _field_errors(exc: ValidationException) -> list[dict[str, str]]:
 
 
 def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, Unavailable | RateLimited) else None
     return problem_response(request, exc.status, exc.code, exc.detail, headers, **exc.extra)
 
 

@@ -67,6 +67,7 @@ async def test_comment_rate_limit_answers_429_until_the_window_passes(client: As
     limited = await client.post(url, json={"text": "one too many"}, headers=bearer(reader))
     assert limited.status_code == 429
     assert limited.json()["type"] == "/problems/comment_rate_limited"
+    assert 1 <= int(limited.headers["retry-after"]) <= 61
     _, other = await signed_in(client)
     assert (await client.post(url, json={"text": "someone else"}, headers=bearer(other))).status_code == 201
     clock.advance(timedelta(seconds=61))
