@@ -39,11 +39,11 @@ log = logging.getLogger("livecommerce.live.chat")
 
 # The column's width bounds the setting: a longer limit could not be stored.
 COLUMN_CHARS = ChatMessage.__table__.c.text.type.length
-SANCTIONS_TTL_S = 10.0  # a sanction made elsewhere is also announced on the bus; this bounds a lost announcement
+SANCTIONS_TTL_S = 60.0  # sanctions are also announced on the bus (evicting at once); this bounds a lost one
 MAX_BATCH = 500
 # A message waits this long for others to share its commit: a busy room makes tens of commits a second, not
 # hundreds, for a delay far below the channel's tick.
-COMMIT_LINGER_S = 0.01
+COMMIT_LINGER_S = 0.025
 # Control characters other than tab and newline have no place in chat (and PostgreSQL refuses NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
