@@ -108,8 +108,9 @@ def create_app(
     channels: ChannelsPlugin = channels_plugin(redis)
     bus = Bus(channels)
     shop = shop_runtime or ShopRuntime()
-    shop.attribution.register("post_id", post_author)
-    shop.attribution.register("room_id", room_host)
+    # replace=False: resolvers a test put in its ShopRuntime stay in place.
+    shop.attribution.register("post_id", post_author, replace=False)
+    shop.attribution.register("room_id", room_host, replace=False)
     sweeper = Sweeper(
         db, clock, settings.shop.sweep_interval, jobs=[*shop_jobs(settings.shop, shop.payments, bus), MISSED_REMINDERS]
     )

@@ -85,9 +85,11 @@ class Attribution:
         self._labels: dict[str, LabelResolver] = {}
         self._touches: TouchRecorder | None = None
 
-    def register(self, source_kind: str, resolver: CreatorResolver) -> None:
-        """Resolve sources of ``source_kind`` ("room_id", "post_id" or "ref") with ``resolver``."""
-        self._resolvers[source_kind] = resolver
+    def register(self, source_kind: str, resolver: CreatorResolver, replace: bool = True) -> None:
+        """Resolve sources of ``source_kind`` ("room_id", "post_id" or "ref") with ``resolver``; with ``replace``
+        false, a resolver already registered (a test's stand-in, say) is kept."""
+        if replace or source_kind not in self._resolvers:
+            self._resolvers[source_kind] = resolver
 
     def register_labels(self, dimension: str, resolver: LabelResolver, replace: bool = True) -> None:
         """Name the reports' ``dimension`` rows ("room" or "post") with ``resolver`` (kept if one is already
