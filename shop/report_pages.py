@@ -14,6 +14,7 @@ from uuid import UUID
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from shop import rollups
 from shop.attribution_schemas import ReportRowOut
 from shop.carts import CartService
 from shop.deps import SHOP_DEPENDENCIES
+from shop.display import HELPERS
 from shop.earnings import creator_earnings
 from shop.rendering import PAGE_ERRORS, fragment, me, page
 from shop.reports import GroupBy, ReportQuery, attribution_report, report_scope
@@ -110,8 +112,15 @@ class ReportPages(Controller):
     async def results(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
     ) -> Template:
-        """The charts and table for the filters now in the form (htmx swaps them in place)."""
-        return fragment("shop/partials/_report_results.html", **await self._context(request, db_session, state))
+        """The charts and table for the filters now in the form (htmx swaps them in place, and the address bar
+        shows the page's own URL, so a reload or a shared link opens the same report)."""
+        context = await self._context(request, db_session, state)
+        query = urlencode({k: v for k, v in context["filters"].items() if v})
+        return HTMXTemplate(
+            template_name="shop/partials/_report_results.html",
+            context={**HELPERS, **context},
+            push_url="/reports" + (f"?{query}" if query else ""),
+        )
 
     @get("/earnings")
     async def earnings(

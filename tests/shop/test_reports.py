@@ -201,6 +201,7 @@ async def test_the_dashboard_draws_the_funnel_trend_top_creators_and_table(make_
         )
         assert rooms_only.status_code == 200 and 'id="report-results"' in rooms_only.text
         assert "Spring haul" in rooms_only.text and "<html" not in rooms_only.text
+        assert rooms_only.headers["HX-Push-Url"] == "/reports?group_by=room"
 
         mine = await client.get("/reports", headers={**bearer(w.host_token), **html})
         assert mine.status_code == 200 and mine.text.count('data-testid="report-row"') == 1
