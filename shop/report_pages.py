@@ -29,6 +29,7 @@ from shop.rendering import PAGE_ERRORS, fragment, me, page
 from shop.reports import GroupBy, ReportQuery, attribution_report, report_scope
 
 TOP = 5
+REFRESH_SECONDS = 20
 CHART_WIDTH, CHART_HEIGHT = 600, 160
 
 
@@ -115,6 +116,8 @@ class ReportPages(Controller):
         """The charts and table for the filters now in the form (htmx swaps them in place, and the address bar
         shows the page's own URL, so a reload or a shared link opens the same report)."""
         context = await self._context(request, db_session, state)
+        if request.headers.get("HX-Trigger") == "report-results":  # its own refresh: the address stays as it is
+            return fragment("shop/partials/_report_results.html", **context)
         query = urlencode({k: v for k, v in context["filters"].items() if v})
         return HTMXTemplate(
             template_name="shop/partials/_report_results.html",
@@ -162,7 +165,11 @@ class ReportPages(Controller):
         days = rows if query.group_by is GroupBy.DAY else await rows_by(GroupBy.DAY)
         creators = rows if query.group_by is GroupBy.CREATOR else await rows_by(GroupBy.CREATOR)
         csv_params = {k: v for k, v in {**filters, "from": str(query.since), "to": str(query.until)}.items() if v}
+        today = state.clock.now().date()
         return {
+            # A range that includes today refreshes itself: a host watches their room's figures during the show.
+            "live_refresh": REFRESH_SECONDS if query.until >= today else None,
+            "refresh_url": "/reports/results?" + urlencode(csv_params),
             "filters": filters,
             "query": query,
             "staff": staff,

@@ -202,6 +202,13 @@ async def test_the_dashboard_draws_the_funnel_trend_top_creators_and_table(make_
         assert rooms_only.status_code == 200 and 'id="report-results"' in rooms_only.text
         assert "Spring haul" in rooms_only.text and "<html" not in rooms_only.text
         assert rooms_only.headers["HX-Push-Url"] == "/reports?group_by=room"
+        assert 'data-testid="live-refresh"' in rooms_only.text  # the range ends today: it refreshes itself
+        refreshed = await client.get(
+            "/reports/results",
+            params={"group_by": "room"},
+            headers={**bearer(w.marketer), "HX-Request": "true", "HX-Trigger": "report-results"},
+        )
+        assert refreshed.status_code == 200 and "HX-Push-Url" not in refreshed.headers
 
         mine = await client.get("/reports", headers={**bearer(w.host_token), **html})
         assert mine.status_code == 200 and mine.text.count('data-testid="report-row"') == 1
