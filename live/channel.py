@@ -30,9 +30,10 @@ from kernel.settings import LiveSettings
 from live.chat import Chat, ChatIn, ChatRefused, client_frames, history
 from live.deals import DealService, deal_offered
 from live.events import ChannelError, Likes, Moderation, Pinned, RoomEvent, StatusChanged, Viewers
-from live.hub import CLOSE_BANNED, JoinState, Listener, RoomHub, RoomStart
+from live.hub import CLOSE_BANNED, JoinState, RoomHub, RoomStart
 from live.likes import LikeCounter
 from live.limits import retry_after
+from live.listeners import Listener
 from live.models import Room, SanctionKind
 from live.rooms import RoomService, can_moderate, product_card
 from live.viewers import ViewerCounts

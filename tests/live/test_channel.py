@@ -14,7 +14,7 @@ from litestar import Litestar
 from app import create_app
 from kernel.clock import FixedClock
 from kernel.settings import Settings
-from live.hub import SOCKET_BACKLOG
+from live.listeners import SOCKET_BACKLOG
 from live.models import ChatMessage
 from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
