@@ -77,8 +77,11 @@ class RoomSocket:
         await self._from_app.put(message)
 
     def stall(self) -> None:
-        """Stop reading: the server's next send to this socket blocks until the test ends."""
+        """Stop reading: the server's next send to this socket blocks until ``resume``."""
         self._flowing.clear()
+
+    def resume(self) -> None:
+        self._flowing.set()
 
     def _note_close(self, message: dict[str, Any]) -> None:
         self.close_code = message.get("code", 1000)

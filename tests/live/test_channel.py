@@ -182,6 +182,13 @@ async def test_a_slow_client_loses_old_frames_and_the_room_does_not_wait(fast_ap
             assert len(listener.queue) == SOCKET_BACKLOG  # the newest frames, waiting for the client
             assert listener.dropped >= 15  # the oldest ones, lost
 
+            slow.resume()  # the client reads again: what it kept arrives in order, then it is live again
+            caught_up = [int(e["text"].split()[1]) for e in await slow.quiet(0.5) if e["type"] == "chat"]
+            assert caught_up == sorted(caught_up) and caught_up[-1] == SOCKET_BACKLOG + 19
+            assert SOCKET_BACKLOG - 2 <= len(caught_up) <= SOCKET_BACKLOG + 1
+            await sender.send({"type": "chat", "text": "message live"})
+            assert (await slow.next_event("chat"))["text"] == "message live"
+
 
 async def test_a_purchase_from_the_room_shows_in_its_ticker_with_the_stock_left(
     client: AsyncClient, app: Litestar
