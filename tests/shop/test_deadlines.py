@@ -379,7 +379,14 @@ async def test_order_paid_is_published_after_commit_with_the_masked_buyer_and_li
         "seller_id": order["seller"]["id"],
         "total": usd(5000),
         "lines": [
-            {"product_id": product_id, "title": "Linen shirt", "quantity": 2, "creator_id": None, "source": None}
+            {
+                "product_id": product_id,
+                "title": "Linen shirt",
+                "quantity": 2,
+                "creator_id": None,
+                "source": None,
+                "deal_id": None,
+            }
         ],
     }
     assert seen[1] == StockChanged(product_id, 3)
