@@ -134,16 +134,20 @@ class ChatWriter:
         self.db = db
         self.bus = bus
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
+        self._held: list[_Pending] = []  # the batch being committed (kept if the commit is interrupted)
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="chat-writer")
 
     async def stop(self) -> None:
+        """Stop, storing and publishing what was already accepted."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        while self._held or not self._queue.empty():
+            await self._commit()
 
     def submit(self, room_id: UUID, user: CurrentUser, text: str, at: datetime) -> asyncio.Future[ChatSent]:
         """Queue a message for the next commit; the future is its published event, or ``ChatRefused``."""
@@ -153,26 +157,35 @@ class ChatWriter:
 
     async def _run(self) -> None:
         while True:
-            batch = [await self._queue.get()]
+            self._held.append(await self._queue.get())
             await asyncio.sleep(COMMIT_LINGER_S)
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                async with self.db.transaction() as session:
-                    await session.execute(insert(ChatMessage), [item.row() for item in batch])
-            except Exception as exc:  # the database is away: tell the senders, keep serving the room
-                log.warning("chat.store_failed", extra={"error": repr(exc), "messages": len(batch)})
-                for item in batch:
-                    if not item.done.done():
-                        item.done.set_exception(
-                            ChatRefused("chat_unavailable", "Chat could not be saved just now; send it again.")
-                        )
-                continue
+            await self._commit()
+
+    async def _commit(self) -> None:
+        while len(self._held) < MAX_BATCH and not self._queue.empty():
+            self._held.append(self._queue.get_nowait())
+        batch = self._held
+        try:
+            async with self.db.transaction() as session:
+                await session.execute(insert(ChatMessage), [item.row() for item in batch])
+        except Exception as exc:  # the database is away: tell the senders, keep serving the room
+            log.warning("chat.store_failed", extra={"error": repr(exc), "messages": len(batch)})
+            self._held = []
             for item in batch:
-                event = item.event()
-                self.bus.publish(room_topic(item.room_id), event)
                 if not item.done.done():
-                    item.done.set_result(event)
+                    item.done.set_exception(
+                        ChatRefused("chat_unavailable", "Chat could not be saved just now; send it again.")
+                    )
+            return
+        self._held = []
+        for item in batch:
+            event = item.event()
+            try:
+                self.bus.publish(room_topic(item.room_id), event)
+            except RuntimeError as exc:  # the bus stopped first (shutting down): stored, just not announced
+                log.info("chat.publish_after_bus_stopped", extra={"error": repr(exc)})
+            if not item.done.done():
+                item.done.set_result(event)
 
 
 class Chat:

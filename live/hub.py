@@ -202,12 +202,15 @@ class RoomHub:
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        for feed in list(self.feeds.values()):
-            await self._close_feed(feed)
-        if self._orders is not None:
-            await self.channels.unsubscribe(self._orders)
-            self._orders = None
-        await self.viewers.forget_all()
+        try:
+            for feed in list(self.feeds.values()):
+                await self._close_feed(feed)
+            if self._orders is not None:
+                await self.channels.unsubscribe(self._orders)
+                self._orders = None
+            await self.viewers.forget_all()
+        except Exception as exc:  # the bus or Redis went first at shutdown: nothing is left to tell anyone
+            log.warning("room.hub_stop_incomplete", extra={"error": repr(exc)})
 
     # Sockets ------------------------------------------------------------------------------------------------------
     async def join(

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import UUID
 
 from httpx import AsyncClient
 from litestar import Litestar
+from sqlalchemy import select
 
+from app import create_app
 from kernel.clock import FixedClock
+from kernel.settings import Settings
+from live.models import ChatMessage
+from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, live_room, make_creator, make_products
 from tests.live.sockets import RoomSocket
@@ -169,3 +176,19 @@ async def test_chat_closes_when_the_show_ends(client: AsyncClient, app: Litestar
         assert (await fan.next_event("status"))["status"] == "ended"
         await fan.send({"type": "chat", "text": "encore!"})
         assert (await fan.next_event("error"))["code"] == "room_ended"
+
+
+async def test_messages_accepted_just_before_shutdown_are_still_stored(
+    make_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    app = create_app(make_settings(), clock=clock)
+    async with asgi_client(app) as client:
+        room, _ = await a_live_room(client, app)
+        _, token = await signed_in(client)
+        async with RoomSocket(app, ws(room["id"]), token) as sender:
+            await sender.frame()
+            await sender.send({"type": "chat", "text": "last words"})
+    async with app.state.db.sessionmaker() as session:
+        stored = await session.scalars(select(ChatMessage.text).where(ChatMessage.room_id == UUID(room["id"])))
+        assert list(stored) == ["last words"]
+    await app.state.db.dispose()
