@@ -10,7 +10,6 @@ post as the source too.
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 from urllib.parse import quote
 from uuid import UUID
@@ -35,10 +34,8 @@ from community.rendering import split_embeds
 from community.studio import STUDIO_PAGES
 from kernel.auth import CurrentUser, Role, requires_signed_in
 from kernel.problems import on_http_exception
+from kernel.web import visitor
 from shop import TouchKind
-
-VISITOR_COOKIE = "lc_visitor"
-VISITOR_TTL = 365 * 86400
 
 
 def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
@@ -54,17 +51,6 @@ PAGE_ERRORS = {NotAuthorizedException: signin_redirect}
 
 def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
     return request.user
-
-
-def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
-    """Who an attribution touch names: signed-in readers by their account; anonymous ones by a long-lived visitor
-    id cookie (the same one referral links use), made on their first touch."""
-    if request.user is not None:
-        return None, []
-    if known := request.cookies.get(VISITOR_COOKIE):
-        return known[:64], []
-    made = secrets.token_urlsafe(16)
-    return made, [Cookie(key=VISITOR_COOKIE, value=made, max_age=VISITOR_TTL, httponly=True, samesite="lax")]
 
 
 class PostPages(Controller):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -9,11 +10,26 @@ from typing import Any
 import msgspec
 from jinja2 import pass_context
 from litestar import Request
+from litestar.datastructures import Cookie
 from litestar.exceptions import ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from kernel.auth.models import Role
 from kernel.money import Money
+
+VISITOR_COOKIE = "lc_visitor"
+VISITOR_TTL = 365 * 24 * 3600
+
+
+def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
+    """Who an attribution touch names when nobody is signed in: a long-lived visitor id cookie, made on the first
+    touch (``cookies`` then holds it, for the response). Signed-in people are named by their account instead."""
+    if request.user is not None:
+        return None, []
+    if known := request.cookies.get(VISITOR_COOKIE):
+        return known[:64], []
+    made = secrets.token_urlsafe(16)
+    return made, [Cookie(key=VISITOR_COOKIE, value=made, max_age=VISITOR_TTL, httponly=True, samesite="lax")]
 
 
 @dataclass(frozen=True)

@@ -9,26 +9,28 @@ Actions (pins, deals, moderation, scheduling) go to the JSON API with the page's
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, Response, get
-from litestar.datastructures import State
+from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
 from kernel.problems import on_http_exception
+from kernel.web import visitor
 from live.deps import LIVE_DEPENDENCIES
 from live.models import Room, RoomStatus
 from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
 from live.views import is_host, room_out, room_summaries
 from live.whip import media_url
+from shop import TouchKind
 
 Rooms = NamedDependency[RoomService]
 LISTED = 24  # rooms per section of /live
@@ -121,9 +123,49 @@ class LivePages(Controller):
         """The room: the video when live, chat, pinned products and deals, and the in-page checkout."""
         found = await rooms.get(room_id)
         room = await _room_out(request, rooms, found, state)
-        moderator = can_moderate(found, _viewer(request))
+        viewer = _viewer(request)
+        moderator = can_moderate(found, viewer)
         data = _page_data(found, room, request, state, moderator=moderator)
-        return Template("live/room.html", context={"room": room, "data": data, "moderator": moderator})
+        cookies: list[Cookie] = []
+        if viewer is None or viewer.id != str(found.host_id):  # a viewer joining: a view touch for attribution
+            visitor_id, cookies = visitor(request)
+            state.touches.record(
+                TouchKind.VIEW,
+                room_id=found.id,
+                creator_id=found.host_id,
+                user_id=UUID(viewer.id) if viewer else None,
+                visitor_id=visitor_id,
+            )
+        return Template("live/room.html", context={"room": room, "data": data, "moderator": moderator}, cookies=cookies)
+
+    @get("/rooms/{room_id:uuid}/products/{product_id:uuid}")
+    async def open_product(
+        self,
+        request: Request[Any, Any, Any],
+        room_id: FromPath[UUID],
+        product_id: FromPath[UUID],
+        rooms: Rooms,
+        state: State,
+        deal_id: FromQuery[UUID | None] = None,
+        buy: FromQuery[bool] = False,
+    ) -> Redirect:
+        """A product opened from the room: record the click, then shop's product page, or with ``?buy=true`` (the
+        room's Buy button under htmx, which follows the redirect) its quick-buy form, with the room as the source."""
+        found = await rooms.get(room_id)
+        await rooms.room_product(found, str(product_id))
+        viewer = _viewer(request)
+        visitor_id, cookies = visitor(request)
+        state.touches.record(
+            TouchKind.CLICK,
+            room_id=found.id,
+            creator_id=found.host_id,
+            product_id=product_id,
+            user_id=UUID(viewer.id) if viewer else None,
+            visitor_id=visitor_id,
+        )
+        query = {"room_id": str(found.id), **({"deal_id": str(deal_id)} if deal_id else {})}
+        target = f"/shop/products/{product_id}/buy" if buy else f"/shop/products/{product_id}"
+        return Redirect(f"{target}?{urlencode(query)}", cookies=cookies)
 
 
 class StudioPages(Controller):

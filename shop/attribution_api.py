@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import Cookie, State
+from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
 from kernel.errors import RuleBroken
 from kernel.problems import problem_response, problem_spec
+from kernel.web import visitor
 from shop import links, receipts, reports, rollups
 from shop.attribution_schemas import CouponIn, CouponOut, EarningsOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
 from shop.catalog import parse_uuid
@@ -25,9 +25,6 @@ from shop.links import LinkService, LinkTarget
 from shop.receipts import OrderReceiptOut
 from shop.reports import ReportQuery, report_scope
 from shop.touches import TouchKind
-
-VISITOR_COOKIE = "lc_visitor"
-VISITOR_TTL = 365 * 24 * 3600
 
 
 def _target(data: LinkTargetIn) -> tuple[LinkTarget, UUID | None]:
@@ -160,11 +157,7 @@ async def follow_link(
     if link is None:
         return problem_response(request, 404, "unknown_link", "This link does not exist; check it was copied whole.")
     user = request.user
-    visitor = request.cookies.get(VISITOR_COOKIE)
-    cookies = []
-    if user is None and not visitor:
-        visitor = secrets.token_urlsafe(16)
-        cookies.append(Cookie(key=VISITOR_COOKIE, value=visitor, max_age=VISITOR_TTL, httponly=True, samesite="lax"))
+    visitor_id, cookies = visitor(request)
     target = LinkTarget(link.target_kind)
     state.touches.record(
         TouchKind.CLICK,
@@ -174,7 +167,7 @@ async def follow_link(
         post_id=link.target_id if target is LinkTarget.POST else None,
         link_code=link.code,
         user_id=UUID(user.id) if user is not None else None,
-        visitor_id=None if user is not None else visitor,
+        visitor_id=visitor_id,
     )
     return Redirect(links.target_url(link), status_code=303, cookies=cookies)
 

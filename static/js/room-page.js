@@ -87,13 +87,15 @@ root.addEventListener("click", (event) => {
     return;
   }
   const productId = button.dataset.buy;
-  const query = new URLSearchParams({ room_id: data.room_id });
+  // Through the room's product link, which records the click for attribution and hands over shop's form.
+  const query = new URLSearchParams({ buy: "true" });
   if (button.dataset.deal) query.set("deal_id", button.dataset.deal);
   const slot = document.createElement("div");
   slot.id = `quick-buy-${productId}`;
   checkout.replaceChildren(slot);
   panel.hidden = false;
-  window.htmx.ajax("GET", `/shop/products/${encodeURIComponent(productId)}/buy?${query}`, {
+  const productPath = `${encodeURIComponent(data.room_id)}/products/${encodeURIComponent(productId)}`;
+  window.htmx.ajax("GET", `/live/rooms/${productPath}?${query}`, {
     target: `#${CSS.escape(slot.id)}`,
     swap: "outerHTML",
   });

@@ -22,6 +22,7 @@ from kernel.settings import Settings
 from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, go_live, make_creator, make_products, rfc3339, schedule_room
+from tests.shop.attribution_helpers import report, staff
 from tests.shop.helpers import make_admin
 
 HTML = {"accept": "text/html"}
@@ -299,3 +300,32 @@ async def test_embedded_pages_use_their_own_origin_for_media(client: AsyncClient
 
     assert page_data(studio)["whip_url"] == f"/live/rooms/{room['id']}/whip"
     assert "connect-src 'self' ws: wss:;" in studio.headers["content-security-policy"]
+
+
+async def test_joining_a_room_and_opening_its_products_count_in_the_rooms_report(
+    client: AsyncClient, app: Litestar
+) -> None:
+    _, host = await make_creator(client)
+    products = await make_products(client, 2)
+    room = await schedule_room(client, host, products)
+    await go_live(app, room["id"])
+    _, buyer = await signed_in(client)
+    marketer = await staff(client, app, "marketer")
+
+    await get_page(client, f"/live/rooms/{room['id']}", host)  # the host's own visits count for nothing
+    await get_page(client, f"/live/rooms/{room['id']}", buyer)
+    anonymous = await client.get(f"/live/rooms/{room['id']}", headers=HTML)
+    opened = await client.get(
+        f"/live/rooms/{room['id']}/products/{products[0]}?buy=true", headers=bearer(buyer), follow_redirects=False
+    )
+    outsider = (await make_products(client))[0]
+    refused = await client.get(f"/live/rooms/{room['id']}/products/{outsider}", headers=bearer(buyer))
+    await app.state.touches.flush()
+
+    assert opened.status_code == 302
+    assert opened.headers["location"] == f"/shop/products/{products[0]}/buy?room_id={room['id']}"
+    assert "lc_visitor=" in anonymous.headers["set-cookie"]
+    assert refused.status_code == 422
+    [row] = (await report(client, marketer, group_by="room"))["rows"]
+    assert row["key"] == room["id"] and row["label"] == room["title"]
+    assert (row["views"], row["unique_viewers"], row["clicks"]) == (2, 2, 1)
