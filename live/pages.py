@@ -19,6 +19,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
@@ -30,7 +31,7 @@ from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
 from live.views import is_host, room_out, room_summaries
 from live.whip import media_url
-from shop import TouchKind
+from shop import TouchKind, live_row, refresh_reports
 
 Rooms = NamedDependency[RoomService]
 LISTED = 24  # rooms per section of /live
@@ -210,6 +211,27 @@ class StudioPages(Controller):
             "live/studio_room.html",
             context={"room": room, "data": data, "max_pinned": MAX_PINNED},
         )
+
+    @get("/{room_id:uuid}/stats")
+    async def stats(
+        self,
+        request: Request[Any, Any, Any],
+        room_id: FromPath[UUID],
+        rooms: Rooms,
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        """The host's live dashboard: who is watching and what the show has sold so far (polled while live)."""
+        await refresh_reports(state.db)  # before this request's transaction: folding takes its own
+        found = await rooms.get(room_id)
+        if not is_host(found, request.user):
+            raise NotFound("room_not_found", f"You host no room {room_id}.")
+        since = (found.started_at or found.created_at).date()
+        row = await live_row(
+            db_session, state.shop.attribution, found.id, found.host_id, since, state.settings.shop.currency
+        )
+        room = await _room_out(request, rooms, found, state)
+        return Template("live/partials/_room_stats.html", context={"room": room, "row": row})
 
 
 LIVE_PAGES = [LivePages, StudioPages]

@@ -16,6 +16,8 @@ from shop.events import (
     product_topic,
 )
 from shop.images import MAX_IMAGE_BYTES, image_kind
+from shop.reports import live_row
+from shop.rollups import catch_up as refresh_reports
 from shop.runtime import ShopRuntime
 from shop.sales import creator_net_sales, units_by_source
 from shop.schemas import ProductOut
@@ -44,8 +46,10 @@ __all__ = [
     "end_deals_for",
     "get_deal",
     "image_kind",
+    "live_row",
     "newest_products",
     "product_topic",
     "products_by_id",
+    "refresh_reports",
     "units_by_source",
 ]

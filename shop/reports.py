@@ -202,3 +202,13 @@ def csv_lines(rows: list[ReportRowOut]) -> Iterator[str]:
         buffer.truncate()
         writer.writerow(values)
         yield buffer.getvalue()
+
+
+async def live_row(
+    session: AsyncSession, attribution: Attribution, room_id: UUID, host_id: UUID, since: date, currency: str
+) -> ReportRowOut | None:
+    """The host's own report row for one room from ``since`` on: their live dashboard during the show (call
+    ``catch_up`` first, outside this session's transaction, so the last moments' touches and sales are in)."""
+    query = ReportQuery(GroupBy.ROOM, since, date.max, creator_id=host_id)
+    rows = await attribution_report(session, attribution, query, currency)
+    return next((row for row in rows if row.key == str(room_id)), None)

@@ -23,7 +23,7 @@ from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, go_live, make_creator, make_products, rfc3339, schedule_room
 from tests.shop.attribution_helpers import report, staff
-from tests.shop.helpers import make_admin
+from tests.shop.helpers import checkout, make_admin
 
 HTML = {"accept": "text/html"}
 XSS = "<script>alert('x')</script>"
@@ -329,3 +329,23 @@ async def test_joining_a_room_and_opening_its_products_count_in_the_rooms_report
     [row] = (await report(client, marketer, group_by="room"))["rows"]
     assert row["key"] == room["id"] and row["label"] == room["title"]
     assert (row["views"], row["unique_viewers"], row["clicks"]) == (2, 2, 1)
+
+
+async def test_the_host_watches_the_show_sell_on_the_studio_dashboard(client: AsyncClient, app: Litestar) -> None:
+    _, host = await make_creator(client)
+    products = await make_products(client, 1, price=2500)
+    room = await schedule_room(client, host, products)
+    await go_live(app, room["id"])
+    _, buyer = await signed_in(client)
+    await get_page(client, f"/live/rooms/{room['id']}", buyer)
+    await checkout(client, buyer, [{"product_id": products[0], "quantity": 2}], source={"room_id": room["id"]})
+    await app.state.touches.flush()
+
+    stats = await get_page(client, f"/live/studio/{room['id']}/stats", host)
+    _, stranger = await make_creator(client)
+
+    assert stats.status_code == 200 and 'hx-trigger="every 10s"' in stats.text
+    assert re.search(r'data-testid="stat-views">1<', stats.text)
+    assert re.search(r'data-testid="stat-orders">1<', stats.text)
+    assert re.search(r'data-testid="stat-gmv">\$50\.00<', stats.text)
+    assert (await get_page(client, f"/live/studio/{room['id']}/stats", stranger)).status_code == 404
