@@ -246,7 +246,7 @@ class CheckoutPages(Controller):
         """Pay for the items the checkout page showed (its hidden fields), with the page's Idempotency-Key."""
         form = await request.form()
         key = form.get("idempotency_key", "")
-        values = {name: form.get(name, "").strip() for name in (*ADDRESS_FIELDS, "card")}
+        values = {name: form.get(name, "").strip() for name in (*ADDRESS_FIELDS, "card", "coupon_code")}
         try:
             sources = form.getall("source", [])  # one per line, "" where the line has none
             items = [
@@ -264,6 +264,7 @@ class CheckoutPages(Controller):
                     "items": items,
                     "shipping_address": {name: values[name] for name in ADDRESS_FIELDS},
                     "payment": {"method": "sandbox", "token": values["card"]},
+                    **({"coupon_code": values["coupon_code"]} if values["coupon_code"] else {}),
                 },
                 CheckoutIn,
             )

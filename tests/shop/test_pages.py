@@ -237,6 +237,27 @@ async def test_checkout_form_places_one_order_clears_the_cart_and_a_double_submi
     assert 'data-testid="order-placed"' in orders_page.text and "Paid, waiting to ship" in orders_page.text
 
 
+async def test_a_creator_coupon_on_the_checkout_page_discounts_and_credits_its_creator(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client, price=2500, stock=5)
+    creator, creator_token = await signed_in(client, ["influencer"])
+    coupon = {"code": "SAM-10", "discount_bps": 1000}
+    made = await client.post("/api/attribution/coupons", json=coupon, headers=bearer(creator_token))
+    assert made.status_code == 201, made.text
+    await browse_as(client)
+    await in_cart(client, product_id, 2)
+    page = await client.get("/shop/checkout", headers=HTML)
+    assert 'name="coupon_code"' in page.text
+
+    unknown = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="NOPE"))
+    assert unknown.status_code == 422 and "There is no coupon" in unknown.text and await my_orders(client) == []
+    placed = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="sam-10"))
+
+    assert placed.status_code == 303
+    (order,) = await my_orders(client)
+    assert order["total"] == usd(4500)
+    assert order["items"][0]["creator_id"] == creator["id"]
+
+
 async def test_htmx_checkout_redirects_through_hx_redirect(client: AsyncClient) -> None:
     _, product_id = await seller_with_product(client)
     await browse_as(client)
