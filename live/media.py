@@ -41,6 +41,7 @@ from aiortc.contrib.media import MediaBlackhole, MediaRelay
 from aiortc.exceptions import InvalidAccessError, OperationError
 from aiortc.mediastreams import MediaStreamTrack
 from litestar.channels import ChannelsPlugin
+from sqlalchemy import select
 
 from kernel.bus import Bus
 from kernel.clock import Clock
@@ -57,7 +58,7 @@ from live.forwarding import (
     restrict_host_addresses,
     same_codec,
 )
-from live.models import RoomStatus
+from live.models import Room, RoomStatus
 from live.offers import BadSdp, parse_ice_server, parse_offer
 from live.rooms import RoomService
 
@@ -139,6 +140,12 @@ class RoomLifecycle:
         async with self._db.transaction() as session:
             await RoomService(session, self._clock, self._bus, self._settings).end(room_id)
 
+    async def live_rooms(self, node: str | None) -> list[UUID]:
+        """The rooms live on ``node`` (a media node's URL; None: the app's own embedded relay)."""
+        on_node = Room.media_node.is_(None) if node is None else Room.media_node == node
+        async with self._db.transaction() as session:
+            return list(await session.scalars(select(Room.id).where(Room.status == RoomStatus.LIVE, on_node)))
+
 
 class RoomMedia:
     """Every room's broadcast in this process; lives in app state, ``close_all()`` at shutdown."""
@@ -147,11 +154,13 @@ class RoomMedia:
         restrict_host_addresses(settings.ice_host_addresses)
         self._ice_servers = [parse_ice_server(entry) for entry in settings.ice_servers]
         self._grace = settings.publisher_grace.total_seconds()
+        self._node = settings.media_node_url
         self._lifecycle = lifecycle
         self._broadcasts: dict[UUID, Broadcast] = {}
         self._pcs: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listener: asyncio.Task[None] | None = None
+        self._orphans: asyncio.Task[None] | None = None
 
     async def start(self, channels: ChannelsPlugin) -> None:
         """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast.
@@ -166,6 +175,16 @@ class RoomMedia:
         if not waiting.done():
             waiting.cancel()
             log.warning("media.not_subscribed")
+        self._orphans = asyncio.create_task(self._end_orphans(), name="media-orphans")
+
+    async def _end_orphans(self) -> None:
+        """Rooms this relay was broadcasting when its process stopped stay live for a reconnecting encoder; once the
+        grace period has passed with no publisher back, they end (else they would show "live" for good)."""
+        await asyncio.sleep(self._grace)
+        for room_id in await self._lifecycle.live_rooms(self._node):
+            if room_id not in self._broadcasts:
+                log.info("media.orphan_ended", extra={"room_id": str(room_id)})
+                await self._lifecycle.end(room_id)
 
     async def _follow_rooms(self, channels: ChannelsPlugin, ready: asyncio.Event) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
@@ -382,10 +401,11 @@ class RoomMedia:
 
     async def close_all(self) -> None:
         """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects resumes them."""
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in (self._listener, self._orphans):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         for broadcast in list(self._broadcasts.values()):
             broadcast.cancel_timers()
             await broadcast.blackhole.stop()

@@ -27,7 +27,7 @@ from live.media import RoomMedia
 from live.whip import pick_node
 from tests.clients import asgi_client
 from tests.factories import bearer
-from tests.live.helpers import make_creator, schedule_room
+from tests.live.helpers import go_live, make_creator, schedule_room
 from tests.live.peers import HEIGHT, WIDTH, SyntheticCamera, codecs, loopback_namespace, new_pc
 
 pytestmark = pytest.mark.usefixtures(loopback_namespace.__name__)
@@ -247,6 +247,24 @@ async def test_the_room_ends_when_the_publisher_stays_gone_past_the_grace_period
     await eventually(lambda: status_is(client, room["id"], "ended"), within=10.0)
     assert time.monotonic() - gone >= 0.6  # not before the grace period
     assert media_of(media_app).open_connections == 0
+
+
+async def test_a_room_left_live_by_a_stopped_relay_ends_once_the_grace_period_passes_after_restart(
+    media_settings: Callable[..., Settings], clock: FixedClock
+) -> None:
+    before = create_app(media_settings(LIVECOMMERCE_PUBLISHER_GRACE="1h"), clock=clock)
+    async with asgi_client(before) as client:
+        room = await new_room(client)
+        await go_live(before, room["id"])  # as the relay does when media arrives; then the process stops
+    await before.state.db.dispose()
+
+    restarted = create_app(media_settings(), clock=clock)
+    try:
+        async with asgi_client(restarted) as client:
+            assert await status(client, room["id"]) == "live"  # an encoder that reconnects in time resumes the show
+            await eventually(lambda: status_is(client, room["id"], "ended"), within=5.0)
+    finally:
+        await restarted.state.db.dispose()
 
 
 async def test_a_publisher_that_never_sends_media_leaves_the_room_scheduled(
