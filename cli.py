@@ -10,20 +10,19 @@ import dataclasses
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import click
 import msgspec
 import uvicorn
 from redis.asyncio import Redis
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.timelines import rebuild_feeds
+from demo import DEMO_ACCOUNTS, DEMO_PASSWORD, load_demo
 from kernel.auth.models import Role, User
 from kernel.auth.passwords import Passwords
-from kernel.auth.service import AccountService, normalise_email
+from kernel.auth.service import AccountService
 from kernel.clock import SystemClock
 from kernel.db import Database
 from kernel.errors import DomainError
@@ -31,43 +30,13 @@ from kernel.migrate import pending, upgrade
 from kernel.money import Money
 from kernel.settings import Settings, SettingsError, load_settings
 from shop.catalog import CatalogService
-from shop.models import Category, Product
+from shop.models import Category
 from shop.payouts import PaidParty
 from shop.payouts import run as pay_out
 from shop.runtime import ShopRuntime
-from shop.schemas import CategoryIn, PriceIn, ProductIn
+from shop.schemas import CategoryIn
 
 T = TypeVar("T")
-DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - printed for the demo, not a secret
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    email: str
-    name: str
-    roles: tuple[Role, ...]
-
-
-DEMO_PRODUCTS = (
-    # title, category, price in cents, stock, creator commission in basis points, description
-    ("Washed linen shirt", "fashion", 4900, 40, 1200, "Relaxed fit, pre-washed for softness. Sand, sage or navy."),
-    ("Everyday canvas tote", "fashion", 2400, 120, 1000, "Heavy 16 oz canvas with an inner zip pocket."),
-    ("Vitamin C glow serum", "beauty", 3200, 80, 1500, "15% ascorbic acid with ferulic acid; 30 ml."),
-    ("Overnight lip mask", "beauty", 1800, 150, 1500, "Shea and berry extracts; wake up to softer lips."),
-    ("Wireless earbuds Pro", "electronics", 8900, 25, 600, "Active noise cancelling, 30 h with the case."),
-    ("Ceramic pour-over set", "home", 3900, 30, 1000, "Hand-glazed dripper, carafe and two cups."),
-    ("Trail running cap", "sports", 2200, 60, 800, "Quick-dry, reflective details, one size."),
-    ("Wooden puzzle box", "toys", 2900, 15, 800, "A 12-step secret box made of walnut and maple."),
-)
-
-DEMO_ACCOUNTS = (
-    DemoAccount("seller@demo.livecommerce.test", "Maple & Co. Outfitters", (Role.SELLER,)),
-    DemoAccount("ava@demo.livecommerce.test", "Ava Lin", (Role.INFLUENCER,)),
-    DemoAccount("marco@demo.livecommerce.test", "Marco Reyes", (Role.INFLUENCER,)),
-    DemoAccount("buyer@demo.livecommerce.test", "Sam Buyer", (Role.BUYER,)),
-    DemoAccount("marketer@demo.livecommerce.test", "Mia Marketer", (Role.MARKETER,)),
-    DemoAccount("admin@demo.livecommerce.test", "Ops Admin", (Role.ADMIN,)),
-)
 
 
 def _passwords(settings: Settings) -> Passwords:
@@ -219,47 +188,16 @@ def demo() -> None:
 
 @demo.command("load")
 def demo_load() -> None:
-    """Load the demo accounts (idempotent) and print their sign-ins."""
+    """Load the demo accounts, catalog, posts and upcoming shows (idempotent) and print the sign-ins."""
     settings = _settings()
 
-    async def load(session: AsyncSession) -> tuple[list[str], int]:
-        accounts = AccountService(session, SystemClock(), settings.auth.session_ttl, _passwords(settings))
-        created = []
-        for account in DEMO_ACCOUNTS:
-            if await session.scalar(select(User.id).where(User.email == normalise_email(account.email))):
-                continue
-            await accounts.create_user(account.email, DEMO_PASSWORD, account.name, account.roles)
-            created.append(account.email)
-        return created, await _load_demo_products(session, settings)
+    async def load(session: AsyncSession) -> list[str]:
+        return await load_demo(session, settings, SystemClock(), _passwords(settings))
 
-    created, products = in_transaction(settings, load)
-    click.echo(
-        f"Demo data ready ({len(created)} new accounts, {products} new products). "
-        f"Sign in with password {DEMO_PASSWORD!r}:"
-    )
+    created = in_transaction(settings, load)
+    click.echo(f"Demo data ready ({len(created)} new accounts). Sign in with password {DEMO_PASSWORD!r}:")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {', '.join(account.roles):<12} {account.email}")
-
-
-async def _load_demo_products(session: AsyncSession, settings: Settings) -> int:
-    """The demo seller's catalog, listed once."""
-    seller_id = await session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0].email))
-    if await session.scalar(select(Product.id).where(Product.seller_id == seller_id).limit(1)):
-        return 0
-    catalog = CatalogService(session, settings.shop.currency)
-    for title, category, price, stock, affiliate_bps, description in DEMO_PRODUCTS:
-        await catalog.create(
-            seller_id,
-            ProductIn(
-                title=title,
-                category=category,
-                price=PriceIn(price, settings.shop.currency),
-                stock=stock,
-                description=description,
-                affiliate_rate_bps=affiliate_bps,
-            ),
-        )
-    return len(DEMO_PRODUCTS)
 
 
 @main.group()

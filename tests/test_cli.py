@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from cli import DEMO_ACCOUNTS, DEMO_PRODUCTS, main
+from app import create_app
+from cli import main
+from demo import DEMO_ACCOUNTS, DEMO_POSTS, DEMO_PRODUCTS, DEMO_ROOMS
+from kernel.settings import load_settings
+from tests.clients import asgi_client
 from tests.conftest import TEST_SECRET
 
 
@@ -87,11 +92,31 @@ def test_users_create_refuses_short_passwords_and_unknown_roles(env: dict[str, s
 def test_demo_load_is_idempotent_and_prints_the_sign_ins(env: dict[str, str]) -> None:
     first = run(env, "demo", "load")
     assert first.exit_code == 0, first.output
-    assert f"({len(DEMO_ACCOUNTS)} new accounts, {len(DEMO_PRODUCTS)} new products)" in first.output
+    assert f"({len(DEMO_ACCOUNTS)} new accounts)" in first.output
     second = run(env, "demo", "load")
-    assert "(0 new accounts, 0 new products)" in second.output
+    assert "(0 new accounts)" in second.output
     for account in DEMO_ACCOUNTS:
         assert account.email in second.output
+    assert asyncio.run(_fan_zone(env)) == (
+        len(DEMO_PRODUCTS),
+        {title for _, title, *_ in DEMO_POSTS},
+        {title for _, title, *_ in DEMO_ROOMS},
+    )
+
+
+async def _fan_zone(env: dict[str, str]) -> tuple[int, set[str], set[str]]:
+    """What a visitor of the demo sees: the catalog, the creators' posts and their upcoming shows (once each)."""
+    app = create_app(load_settings(env))
+    try:
+        async with asgi_client(app) as client:
+            products = (await client.get("/api/shop/products?limit=100")).json()["items"]
+            feed = (await client.get("/api/community/feed?limit=50")).json()
+    finally:
+        await app.state.db.dispose()
+    posts = [item["title"] for item in feed["items"] if item["kind"] == "post"]
+    rooms = [room["title"] for room in feed["upcoming"]]
+    assert len(posts) == len(set(posts)) and len(rooms) == len(set(rooms))
+    return len(products), set(posts), set(rooms)
 
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:

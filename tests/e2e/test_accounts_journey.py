@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import ConsoleMessage, Error, Page, expect
 
-from cli import DEMO_PASSWORD
+from demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 

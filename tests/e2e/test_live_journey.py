@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 from tests.e2e.server import CHROMIUM_ARGS, LiveServer
 from tests.live.netns import NamespaceUnavailable, loopback_only
 
