@@ -1,8 +1,10 @@
-"""Run the test suite on the embedded defaults, then again on PostgreSQL + Redis when they answer.
+"""Run the test suite on the embedded defaults and again on PostgreSQL + Redis when they answer.
 
 Usage: python -m tests.legs --pg-url URL --redis-url URL [-- pytest args]
 With REQUIRE_SERVICES=1 a missing PostgreSQL or Redis fails the run instead of skipping its leg.
-The last line is the combined count: ``total: N passed, N failed, N skipped``.
+The two legs run at the same time (most of a test's time is spent waiting, so two cores take both): the embedded
+leg's progress streams as it runs, the other leg's report follows it. The last line is the combined count:
+``total: N passed, N failed, N skipped``.
 """
 
 from __future__ import annotations
@@ -45,16 +47,34 @@ def _counts(junit: Path) -> Counts:
     return Counts(passed=total - failures - errors - skipped, failed=failures + errors, skipped=skipped)
 
 
-def run_leg(name: str, env: dict[str, str], pytest_args: list[str]) -> tuple[int, Counts]:
-    print(f"\n===== leg: {name} =====", flush=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        junit = Path(tmp) / "junit.xml"
-        code = subprocess.call(
-            [sys.executable, "-m", "pytest", "-q", "-rs", f"--junitxml={junit}", *pytest_args], env=env
-        )
-        counts = _counts(junit)
-    # pytest's exit code 5 means it collected nothing: a leg that ran no test has failed.
-    return (1 if code == 5 else code), counts
+@dataclass
+class Leg:
+    name: str
+    process: subprocess.Popen[bytes]
+    junit: Path
+    output: Path | None  # None: the leg writes to our stdout as it runs
+
+    def finish(self) -> tuple[int, Counts]:
+        code = self.process.wait()
+        if self.output is not None:  # its report, whole, after the streamed leg's
+            print(f"\n===== leg: {self.name} =====", flush=True)
+            sys.stdout.buffer.write(self.output.read_bytes())
+            sys.stdout.flush()
+        # pytest's exit code 5 means it collected nothing: a leg that ran no test has failed.
+        return (1 if code == 5 else code), _counts(self.junit)
+
+
+def start_leg(name: str, env: dict[str, str], pytest_args: list[str], workdir: Path, *, stream: bool) -> Leg:
+    slug = "".join(c if c.isalnum() else "-" for c in name.lower())
+    junit, output = workdir / f"{slug}.xml", None if stream else workdir / f"{slug}.log"
+    if stream:
+        print(f"\n===== leg: {name} (running) =====", flush=True)
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", f"--junitxml={junit}", *pytest_args]
+    if output is None:
+        return Leg(name, subprocess.Popen(command, env=env), junit, None)
+    with output.open("wb") as sink:  # the child keeps its own handle
+        process = subprocess.Popen(command, env=env, stdout=sink, stderr=subprocess.STDOUT)
+    return Leg(name, process, junit, output)
 
 
 def _admin_dsn(url: str) -> str:
@@ -101,27 +121,27 @@ def main() -> int:
     base_env.pop("LIVECOMMERCE_TEST_REDIS_URL", None)
     total = Counts()
     codes = []
-
-    code, counts = run_leg("embedded (SQLite file, in-process bus)", base_env, args.pytest_args)
-    codes.append(code)
-    total.add(counts)
-
-    problem = asyncio.run(_prepare_services(args.pg_url, args.redis_url))
-    if problem and require_services:
-        print(f"\nFAILED: REQUIRE_SERVICES=1 but {problem}. Start the service and run again.", flush=True)
-        codes.append(1)
-        total.failed += 1
-    elif problem:
-        print(f"\nSKIPPED the PostgreSQL + Redis leg: {problem}. Start them to run it.", flush=True)
-    else:
-        env = {
-            **base_env,
-            "LIVECOMMERCE_TEST_DATABASE_URL": _with_database(args.pg_url, TEST_DATABASE),
-            "LIVECOMMERCE_TEST_REDIS_URL": args.redis_url,
-        }
-        code, counts = run_leg("PostgreSQL + Redis", env, args.pytest_args)
-        codes.append(code)
-        total.add(counts)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        legs = [start_leg("embedded (SQLite file, in-process bus)", base_env, args.pytest_args, workdir, stream=True)]
+        problem = asyncio.run(_prepare_services(args.pg_url, args.redis_url))
+        if problem and require_services:
+            print(f"\nFAILED: REQUIRE_SERVICES=1 but {problem}. Start the service and run again.", flush=True)
+            codes.append(1)
+            total.failed += 1
+        elif problem:
+            print(f"\nSKIPPED the PostgreSQL + Redis leg: {problem}. Start them to run it.", flush=True)
+        else:
+            env = {
+                **base_env,
+                "LIVECOMMERCE_TEST_DATABASE_URL": _with_database(args.pg_url, TEST_DATABASE),
+                "LIVECOMMERCE_TEST_REDIS_URL": args.redis_url,
+            }
+            legs.append(start_leg("PostgreSQL + Redis", env, args.pytest_args, workdir, stream=False))
+        for leg in legs:
+            code, counts = leg.finish()
+            codes.append(code)
+            total.add(counts)
 
     print(f"\ntotal: {total.passed} passed, {total.failed} failed, {total.skipped} skipped", flush=True)
     return next((c for c in codes if c != 0), 0)
