@@ -79,3 +79,56 @@ export async function endSession(location, { token } = {}) {
   });
   if (!response.ok && response.status !== 404) throw new SessionError(response.status, await problemDetail(response));
 }
+
+/** One WHIP or WHEP session: a peer connection, the exchange that starts it, and the Location that ends it. */
+export class MediaSession {
+  /**
+   * @param {string} url the room's WHIP or WHEP endpoint
+   * @param {{token?: string, iceServers?: RTCIceServer[], gatherTimeoutMs?: number,
+   *          onState?: (state: string) => void}} options
+   */
+  constructor(url, { token, iceServers = [], gatherTimeoutMs, onState } = {}) {
+    this.url = url;
+    this.options = { token, gatherTimeoutMs };
+    this.iceServers = iceServers;
+    this.onState = onState || (() => {});
+    this.pc = null;
+    this.location = null;
+  }
+
+  /** Make the connection, let ``setUp(pc)`` add its transceivers, then exchange; closes it again on failure. */
+  async open(setUp) {
+    if (this.pc) throw new Error("Already connected");
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    this.pc = pc;
+    pc.addEventListener("connectionstatechange", () => this.onState(pc.connectionState));
+    setUp(pc);
+    try {
+      this.location = await exchange(pc, this.url, this.options);
+    } catch (error) {
+      pc.close();
+      this.pc = null;
+      throw error;
+    }
+    return this.location;
+  }
+
+  /** Close the connection without telling the server: for when the server ended the session itself. */
+  close() {
+    this.pc?.close();
+    this.pc = null;
+    this.location = null;
+  }
+
+  /** DELETE the session and close the connection. */
+  async stop() {
+    const { pc, location } = this;
+    this.pc = null;
+    this.location = null;
+    try {
+      await endSession(location, this.options);
+    } finally {
+      pc?.close();
+    }
+  }
+}

@@ -1,5 +1,5 @@
 // A WHIP publisher (RFC 9725): sends a camera/microphone stream to the room's WHIP endpoint with its stream key.
-import { SessionError, endSession, exchange } from "./webrtc.js";
+import { MediaSession, SessionError } from "./webrtc.js";
 
 export { SessionError };
 
@@ -14,41 +14,26 @@ function preferCodec(transceiver, kind, mimeType) {
   return true;
 }
 
-export class WhipClient {
+export class WhipClient extends MediaSession {
   /**
    * @param {string} url the room's WHIP endpoint
    * @param {{token: string, iceServers?: RTCIceServer[], preferH264?: boolean, gatherTimeoutMs?: number,
    *          onState?: (state: string) => void}} options
    */
-  constructor(url, { token, iceServers = [], preferH264 = false, gatherTimeoutMs, onState } = {}) {
-    this.url = url;
-    this.options = { token, gatherTimeoutMs };
-    this.iceServers = iceServers;
-    this.preferH264 = preferH264;
-    this.onState = onState || (() => {});
-    this.pc = null;
-    this.location = null;
+  constructor(url, options = {}) {
+    super(url, options);
+    this.preferH264 = Boolean(options.preferH264);
   }
 
   /** Publish every track of ``stream``; resolves once the server has answered (media may take a moment more). */
-  async publish(stream) {
-    if (this.pc) throw new Error("Already publishing");
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
-    this.pc = pc;
-    pc.addEventListener("connectionstatechange", () => this.onState(pc.connectionState));
-    for (const track of stream.getTracks()) {
-      const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
-      // OBS sends H264; a browser that sends it too exercises the same path through the relay.
-      if (track.kind === "video" && this.preferH264) preferCodec(transceiver, "video", "video/H264");
-    }
-    try {
-      this.location = await exchange(pc, this.url, this.options);
-    } catch (error) {
-      pc.close();
-      this.pc = null;
-      throw error;
-    }
-    return this.location;
+  publish(stream) {
+    return this.open((pc) => {
+      for (const track of stream.getTracks()) {
+        const transceiver = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+        // OBS sends H264; a browser that sends it too exercises the same path through the relay.
+        if (track.kind === "video" && this.preferH264) preferCodec(transceiver, "video", "video/H264");
+      }
+    });
   }
 
   /** What the video sender is sending now: {codec ("H264", "VP8"...), width, height, fps}, or null. */
@@ -61,17 +46,5 @@ export class WhipClient {
       return { codec, width: stat.frameWidth || 0, height: stat.frameHeight || 0, fps: stat.framesPerSecond || 0 };
     }
     return null;
-  }
-
-  /** End the broadcast: DELETE the session (the room ends) and close the connection. */
-  async stop() {
-    const { pc, location } = this;
-    this.pc = null;
-    this.location = null;
-    try {
-      await endSession(location, this.options);
-    } finally {
-      pc?.close();
-    }
   }
 }
