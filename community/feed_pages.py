@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.feed import FeedService
 from community.feed_controllers import FEED_DEPENDENCIES
 from community.notifications import NotificationService
-from community.pages import PAGE_ERRORS
 from community.reminders import ReminderService
 from kernel.auth import requires_signed_in
+from kernel.problems import PAGE_ERRORS
 from shop import newest_products
 
 PAGE_SIZE = 10

@@ -11,13 +11,11 @@ post as the source too.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
@@ -33,20 +31,9 @@ from community.profiles import ProfileService
 from community.rendering import split_embeds
 from community.studio import STUDIO_PAGES
 from kernel.auth import CurrentUser, Role, requires_signed_in
-from kernel.problems import on_http_exception
+from kernel.problems import PAGE_ERRORS
 from kernel.web import visitor
 from shop import TouchKind
-
-
-def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
-    """A page opened signed out leads to sign-in and back; htmx and other requests get the usual problem."""
-    if request.method == "GET" and request.headers.get("hx-request") != "true":
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return Redirect("/signin?next=" + quote(target, safe="/"))
-    return on_http_exception(request, exc)
-
-
-PAGE_ERRORS = {NotAuthorizedException: signin_redirect}
 
 
 def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:

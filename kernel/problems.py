@@ -9,11 +9,12 @@ from __future__ import annotations
 import logging
 import re
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, TooManyRequestsException, ValidationException
+from litestar.exceptions import HTTPException, NotAuthorizedException, TooManyRequestsException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from msgspec import Struct
 from redis.exceptions import RedisError
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -152,3 +153,14 @@ EXCEPTION_HANDLERS = {
     HTTPException: on_http_exception,
     Exception: on_unexpected,
 }
+
+
+def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
+    """Opening a page signed out leads to sign-in and back; other requests get the usual problem answer."""
+    if request.method == "GET" and request.headers.get("hx-request") != "true":
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect("/signin?next=" + quote(target, safe="/"))
+    return on_http_exception(request, exc)
+
+
+PAGE_ERRORS = {NotAuthorizedException: signin_redirect}

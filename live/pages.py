@@ -13,17 +13,16 @@ from urllib.parse import quote, unquote, urlencode
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Request, get
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
-from kernel.problems import on_http_exception
+from kernel.problems import PAGE_ERRORS
 from kernel.web import visitor
 from live.deps import LIVE_DEPENDENCIES
 from live.models import Room, RoomStatus
@@ -50,13 +49,6 @@ def ice_servers(entries: tuple[str, ...]) -> list[dict[str, str]]:
         username, _, credential = credentials.partition(":")
         servers.append({"urls": f"{scheme}:{host}", "username": unquote(username), "credential": unquote(credential)})
     return servers
-
-
-def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
-    """Opening a studio page signed out leads to sign-in and back."""
-    if request.method == "GET" and request.headers.get("hx-request") != "true":
-        return Redirect("/signin?next=" + quote(request.url.path, safe="/"))
-    return on_http_exception(request, exc)
 
 
 def _viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
@@ -176,7 +168,7 @@ class StudioPages(Controller):
     include_in_schema = False
     dependencies = LIVE_DEPENDENCIES
     guards = [requires_role(Role.INFLUENCER)]
-    exception_handlers = {NotAuthorizedException: signin_redirect}
+    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def studio(self, request: Request[Any, Any, Any], rooms: Rooms) -> Template:

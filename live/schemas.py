@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from msgspec import Meta, Struct
 
-from kernel.money import MINOR_UNITS, CurrencyCode, Money
-from shop import ProductOut
+from kernel.money import Money
+from shop import PriceIn, ProductOut
 
 MAX_ROOM_PRODUCTS = 20
 MAX_PINNED = 3
@@ -38,19 +38,6 @@ class RoomPatch(Struct, forbid_unknown_fields=True):
 
 class PinIn(Struct, forbid_unknown_fields=True):
     product_id: Id
-
-
-class PriceIn(Struct, forbid_unknown_fields=True, frozen=True):
-    amount_minor: Annotated[int, Meta(ge=1, le=10**10)]
-    currency: CurrencyCode
-
-    def __post_init__(self) -> None:
-        # Refused while decoding (400 naming the field), not later as a ValueError from Money (a 500).
-        if self.currency not in MINOR_UNITS:
-            raise ValueError(f"unknown currency {self.currency!r}")
-
-    def to_money(self) -> Money:
-        return Money(self.amount_minor, self.currency)
 
 
 class DealIn(Struct, forbid_unknown_fields=True):

@@ -20,7 +20,7 @@ from shop.reports import live_row
 from shop.rollups import catch_up as refresh_reports
 from shop.runtime import ShopRuntime
 from shop.sales import creator_net_sales, units_by_source
-from shop.schemas import ProductOut
+from shop.schemas import PriceIn, ProductOut
 from shop.touches import TouchKind, TouchRecorder
 from shop.views import newest_products, products_by_id
 
@@ -34,6 +34,7 @@ __all__ = [
     "OrderCompleted",
     "OrderPaid",
     "OrderRefunded",
+    "PriceIn",
     "ProductOut",
     "ShopEvent",
     "ShopRuntime",

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import requires_signed_in
 from kernel.errors import DomainError
+from kernel.problems import PAGE_ERRORS
 from shop.carts import CartService
 from shop.deps import SHOP_DEPENDENCIES
 from shop.display import duration
@@ -26,7 +27,7 @@ from shop.disputes import DisputeService
 from shop.forms import convert, field_errors, minor_units
 from shop.models import Dispute, OrderStatus
 from shop.orders import OrderService, OrderView
-from shop.rendering import PAGE_ERRORS, fragment, me, page, toast
+from shop.rendering import fragment, me, page, toast
 from shop.schemas import DisputeIn, OrderOut
 from shop.views import order_out
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import requires_signed_in
 from kernel.errors import DomainError, RuleBroken
 from kernel.money import Money
+from kernel.problems import PAGE_ERRORS
 from shop.carts import CartLine, CartService
 from shop.catalog import CatalogService, ProductSort, parse_uuid
 from shop.checkout import Checkout
@@ -33,7 +34,7 @@ from shop.display import CARDS, COUNTRIES, SORTS
 from shop.forms import convert, field_errors, whole_number
 from shop.order_pages import OrderPages
 from shop.quick_buy import QuickBuy
-from shop.rendering import PAGE_ERRORS, fragment, go, me, my_id, page, toast
+from shop.rendering import fragment, go, me, my_id, page, toast
 from shop.schemas import CartItemIn, CheckoutIn, SourceIn
 from shop.seller_pages import SELLER_PAGES
 from shop.views import product_out

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from litestar import Request, Response
-from litestar.exceptions import NotAuthorizedException
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
 from kernel.auth import CurrentUser
-from kernel.problems import on_http_exception
 from shop.carts import CartService
 from shop.display import HELPERS
 
@@ -52,14 +49,3 @@ def toast(title: str, detail: str = "") -> dict[str, Any]:
 def go(request: HTMXRequest, url: str) -> Response[Any]:
     """After a successful form: htmx follows HX-Redirect, a plain browser a 303 See Other."""
     return ClientRedirect(url) if request.htmx else Redirect(url, status_code=303)
-
-
-def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
-    """Opening a page signed out leads to sign-in and back; other requests get the usual problem answer."""
-    if request.method == "GET" and request.headers.get("hx-request") != "true":
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return Redirect("/signin?next=" + quote(target, safe="/"))
-    return on_http_exception(request, exc)
-
-
-PAGE_ERRORS = {NotAuthorizedException: signin_redirect}

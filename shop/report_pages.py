@@ -19,13 +19,14 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
+from kernel.problems import PAGE_ERRORS
 from shop import rollups
 from shop.attribution_schemas import ReportRowOut
 from shop.carts import CartService
 from shop.deps import SHOP_DEPENDENCIES
 from shop.display import HELPERS
 from shop.earnings import creator_earnings
-from shop.rendering import PAGE_ERRORS, fragment, me, page
+from shop.rendering import fragment, me, page
 from shop.reports import GroupBy, ReportQuery, attribution_report, report_scope
 
 TOP = 5

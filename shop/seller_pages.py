@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError
 from kernel.money import Money
+from kernel.problems import PAGE_ERRORS
 from shop import ledger
 from shop.carts import CartService
 from shop.catalog import CatalogService
@@ -29,7 +30,7 @@ from shop.disputes import DisputeService
 from shop.forms import basis_points, convert, field_errors, minor_units, whole_number
 from shop.models import Dispute, OrderStatus
 from shop.orders import OrderService, OrderView
-from shop.rendering import PAGE_ERRORS, fragment, me, my_id, page, toast
+from shop.rendering import fragment, me, my_id, page, toast
 from shop.schemas import ProductIn, ResolveIn, ShipIn
 from shop.views import order_out, product_out
 
