@@ -101,7 +101,7 @@ async def history(session: AsyncSession, room_id: UUID, limit: int) -> list[Chat
         .order_by(ChatMessage.at.desc(), ChatMessage.id.desc())
         .limit(limit)
     )
-    return [chat_sent(message, name) for message, name in reversed(rows.tuples().all())]
+    return [chat_sent(message, name) for message, name in reversed(rows.all())]
 
 
 class SanctionCache:
