@@ -49,15 +49,17 @@ from live.media import RoomLifecycle, RoomMedia
 from live.pages import LIVE_PAGES
 from live.rooms import room_host
 from live.whip import MEDIA_CONTROLLERS, media_node_cors, redirects
-from shop.attribution import titles_from
-from shop.attribution_api import ATTRIBUTION_CONTROLLERS
-from shop.controllers import SHOP_CONTROLLERS
-from shop.jobs import shop_jobs
-from shop.pages import SHOP_PAGES
-from shop.report_pages import REPORT_PAGES
-from shop.rollups import rollup_job
+from shop.attribution.rollups import rollup_job
+from shop.attribution.rule import titles_from
+from shop.attribution.touches import TouchRecorder
+from shop.orders.jobs import shop_jobs
 from shop.runtime import ShopRuntime
-from shop.touches import TouchRecorder
+from shop.web.admin_api import ADMIN_CONTROLLERS
+from shop.web.attribution_api import ATTRIBUTION_CONTROLLERS
+from shop.web.catalog_api import CATALOG_CONTROLLERS
+from shop.web.orders_api import ORDER_CONTROLLERS
+from shop.web.pages import SHOP_PAGES
+from shop.web.report_pages import REPORT_PAGES
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
@@ -150,7 +152,9 @@ def create_app(
     return Litestar(
         route_handlers=[
             auth_controller(settings),
-            *SHOP_CONTROLLERS,
+            *CATALOG_CONTROLLERS,
+            *ORDER_CONTROLLERS,
+            *ADMIN_CONTROLLERS,
             *SHOP_PAGES,
             *ATTRIBUTION_CONTROLLERS,
             *REPORT_PAGES,

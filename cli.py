@@ -29,10 +29,10 @@ from kernel.errors import DomainError
 from kernel.migrate import pending, upgrade
 from kernel.money import Money
 from kernel.settings import Settings, SettingsError, load_settings
-from shop.catalog import CatalogService
+from shop.catalog.products import CatalogService
 from shop.models import Category
-from shop.payouts import PaidParty
-from shop.payouts import run as pay_out
+from shop.money.payouts import PaidParty
+from shop.money.payouts import run as pay_out
 from shop.runtime import ShopRuntime
 from shop.schemas import CategoryIn
 

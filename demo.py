@@ -24,7 +24,7 @@ from kernel.settings import Settings
 from live.models import Room
 from live.rooms import RoomService
 from live.schemas import RoomIn
-from shop.catalog import CatalogService
+from shop.catalog.products import CatalogService
 from shop.models import Product
 from shop.schemas import PriceIn, ProductIn
 

@@ -401,7 +401,7 @@ async def main() -> None:
     from kernel.auth.service import AccountService
     from kernel.errors import Conflict
     from kernel.settings import load_settings
-    from shop import rollups
+    from shop.attribution import rollups
 
     data_dir = Path(tempfile.gettempdir()) / "lc-bench-reports"
     settings = load_settings(

@@ -3,8 +3,13 @@
 This package root is shop's public API: live and community import from here and nowhere deeper.
 """
 
-from shop.attribution import Attribution, CreatorResolver
-from shop.deals import DealInfo, active_deals, create_deal, end_deals_for, get_deal
+from shop.attribution.reports import live_row
+from shop.attribution.rollups import catch_up as refresh_reports
+from shop.attribution.rule import Attribution, CreatorResolver
+from shop.attribution.sales import creator_net_sales, units_by_source
+from shop.attribution.touches import TouchKind, TouchRecorder
+from shop.catalog.deals import DealInfo, active_deals, create_deal, end_deals_for, get_deal
+from shop.catalog.images import MAX_IMAGE_BYTES, image_kind
 from shop.events import (
     ORDERS_TOPIC,
     DealRemaining,
@@ -15,13 +20,8 @@ from shop.events import (
     StockChanged,
     product_topic,
 )
-from shop.images import MAX_IMAGE_BYTES, image_kind
-from shop.reports import live_row
-from shop.rollups import catch_up as refresh_reports
 from shop.runtime import ShopRuntime
-from shop.sales import creator_net_sales, units_by_source
 from shop.schemas import PriceIn, ProductOut
-from shop.touches import TouchKind, TouchRecorder
 from shop.views import newest_products, products_by_id
 
 __all__ = [

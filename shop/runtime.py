@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from shop.attribution import Attribution
-from shop.payments.gateway import PaymentGateway, PayoutGateway
-from shop.payments.sandbox import SandboxPayments, SandboxPayouts
+from shop.attribution.rule import Attribution
+from shop.money.gateway import PaymentGateway, PayoutGateway
+from shop.money.sandbox import SandboxPayments, SandboxPayouts
 
 
 @dataclass

@@ -9,9 +9,9 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money
-from shop.catalog import CatalogService, ProductView
+from shop.catalog.products import CatalogService, ProductView
 from shop.models import Dispute
-from shop.orders import OrderView
+from shop.orders.lifecycle import OrderView
 from shop.schemas import DisputeOut, OrderEventOut, OrderLineOut, OrderOut, ProductOut, SellerOut
 
 

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from shop.models import Touch
 from tests.community.helpers import creator, publish
 from tests.factories import bearer
+from tests.pages import HTML, HTMX, browse_as, csrf_token, submit
 from tests.shop.helpers import seller_with_product, usd
-from tests.shop.test_pages import HTML, HTMX, browse_as, csrf_token, submit
 
 ADDRESS = {"name": "Sam Buyer", "line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
 

@@ -13,8 +13,8 @@ from community.rendering import ATTRIBUTES, TAGS
 from tests.community.helpers import creator, publish
 from tests.community.xss_corpus import PAYLOADS
 from tests.factories import bearer, signed_in
+from tests.pages import HTML
 from tests.shop.helpers import seller_with_product
-from tests.shop.test_pages import HTML
 
 SAFE_SCHEMES = ("http://", "https://", "mailto:")
 

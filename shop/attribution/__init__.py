@@ -1,0 +1,1 @@
+"""Attribution: touches, referral links, coupons, the rule and its receipts, rollups, reports, earnings."""

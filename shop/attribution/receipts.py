@@ -1,0 +1,109 @@
+"""Why-this-creator receipts: what the attribution rule decided for each order line, stored beside the line at
+checkout and read back by marketers and admins."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from msgspec import Struct
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.errors import NotFound
+from kernel.money import Money
+from shop.attribution.rule import RULE_VERSION, Decision
+from shop.models import Coupon, LineAttribution, Order, OrderLine
+
+
+def store(
+    session: AsyncSession,
+    order: Order,
+    lines: Sequence[tuple[OrderLine, Decision, Coupon | None, Money]],
+) -> None:
+    """Add one receipt per written line (the caller flushes with the order)."""
+    session.add_all(
+        LineAttribution(
+            line_id=line.id,
+            order_id=order.id,
+            rule_version=RULE_VERSION,
+            rule=decision.rule.value,
+            creator_id=decision.creator_id,
+            room_id=decision.room_id,
+            post_id=decision.post_id,
+            window_seconds=int(decision.window.total_seconds()),
+            decided_at=order.created_at,
+            coupon_id=coupon.id if coupon is not None else None,
+            discount_minor=discount.amount_minor,
+            candidates=decision.candidates,
+        )
+        for line, decision, coupon, discount in lines
+    )
+
+
+class LineReceiptOut(Struct):
+    line_id: str
+    product_id: str
+    title: str
+    quantity: int
+    amount: Money
+    discount: Money
+    creator_id: str | None
+    affiliate_rate_bps: int
+    rule_version: int
+    rule: str  # coupon | live_room | last_click | none
+    window_seconds: int
+    decided_at: str
+    candidates: list[dict]  # each: kind, rule, creator_id, at, source, won, why
+
+
+class OrderReceiptOut(Struct):
+    order_id: str
+    buyer_id: str
+    seller_id: str
+    created_at: str
+    lines: list[LineReceiptOut]
+
+
+async def for_order(session: AsyncSession, order_id: UUID) -> OrderReceiptOut:
+    order = await session.get(Order, order_id)
+    if order is None:
+        raise NotFound("order_not_found", f"There is no order {order_id}.")
+    rows = await session.execute(
+        select(OrderLine, LineAttribution)
+        .outerjoin(LineAttribution, LineAttribution.line_id == OrderLine.id)
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.id)
+    )
+    lines = []
+    for line, receipt in rows:
+        amount = Money(line.amount_minor, order.currency)
+        if receipt is None:  # sold before receipts were kept
+            discount, rule, version, window, decided, candidates = 0, "unrecorded", 0, 0, order.created_at, []
+        else:
+            discount, rule, version = receipt.discount_minor, receipt.rule, receipt.rule_version
+            window, decided, candidates = receipt.window_seconds, receipt.decided_at, receipt.candidates
+        lines.append(
+            LineReceiptOut(
+                line_id=str(line.id),
+                product_id=str(line.product_id),
+                title=line.title,
+                quantity=line.quantity,
+                amount=amount,
+                discount=Money(discount, order.currency),
+                creator_id=str(line.creator_id) if line.creator_id else None,
+                affiliate_rate_bps=line.affiliate_rate_bps,
+                rule_version=version,
+                rule=rule,
+                window_seconds=window,
+                decided_at=decided.isoformat(),
+                candidates=candidates,
+            )
+        )
+    return OrderReceiptOut(
+        order_id=str(order.id),
+        buyer_id=str(order.buyer_id),
+        seller_id=str(order.seller_id),
+        created_at=order.created_at.isoformat(),
+        lines=lines,
+    )

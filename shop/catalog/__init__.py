@@ -1,0 +1,1 @@
+"""The catalog: categories and products, their images, and limited-time deals."""

@@ -1,0 +1,1 @@
+"""Money: the double-entry ledger, escrow, commission splits, payouts and the payment providers."""

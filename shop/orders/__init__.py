@@ -1,0 +1,1 @@
+"""Orders: the cart, checkout, the order lifecycle, Buyer Protection disputes, idempotency keys and deadlines."""

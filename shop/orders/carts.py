@@ -1,0 +1,112 @@
+"""The signed-in buyer's cart, kept on the server so every device and page sees the same one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.errors import RuleBroken
+from kernel.money import Money
+from shop.attribution.rule import Attribution
+from shop.attribution.touches import TouchKind, TouchRecorder
+from shop.catalog.products import CatalogService
+from shop.models import CartItem, Product
+
+MAX_QUANTITY = 1000
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+    source: dict[str, Any] | None
+
+    @property
+    def amount(self) -> Money:
+        return self.product.price * self.quantity
+
+
+class CartService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        catalog: CatalogService,
+        touches: TouchRecorder | None = None,
+        attribution: Attribution | None = None,
+    ) -> None:
+        self.session = session
+        self.catalog = catalog
+        self.touches = touches  # add-to-cart touches feed the reports' funnel
+        self.attribution = attribution
+
+    async def lines(self, buyer_id: UUID) -> list[CartLine]:
+        rows = await self.session.execute(
+            select(CartItem, Product)
+            .join(Product, Product.id == CartItem.product_id)
+            .where(CartItem.buyer_id == buyer_id)
+            .order_by(CartItem.created_at)
+        )
+        return [CartLine(product, item.quantity, item.source) for item, product in rows]
+
+    async def add(
+        self, buyer_id: UUID, product_id: UUID, quantity: int = 1, source: dict[str, Any] | None = None
+    ) -> None:
+        product = await self.catalog.get(product_id)
+        item = await self.session.scalar(
+            select(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product.id)
+        )
+        if item is None:
+            item = CartItem(buyer_id=buyer_id, product_id=product.id, quantity=0, source=source)
+            self.session.add(item)
+        new_quantity = item.quantity + quantity
+        if not 0 < new_quantity <= min(MAX_QUANTITY, product.stock):
+            raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")
+        item.quantity = new_quantity
+        item.source = source or item.source
+        await self.session.flush()
+        await self._touch(buyer_id, product.id, item.source or {})
+
+    async def _touch(self, buyer_id: UUID, product_id: UUID, source: dict[str, Any]) -> None:
+        if self.touches is None:
+            return
+        creator = None
+        if self.attribution is not None:
+            for kind, value in source.items():
+                if creator := await self.attribution.resolve(self.session, kind, str(value)):
+                    break
+        self.touches.record(
+            TouchKind.ADD_TO_CART,
+            creator_id=creator,
+            product_id=product_id,
+            room_id=_uuid(source.get("room_id")),
+            post_id=_uuid(source.get("post_id")),
+            link_code=str(source["ref"])[:32] if source.get("ref") else None,
+            user_id=buyer_id,
+        )
+
+    async def set_quantity(self, buyer_id: UUID, product_id: UUID, quantity: int) -> None:
+        if quantity <= 0:
+            await self.remove(buyer_id, product_id)
+            return
+        item = await self.session.scalar(
+            select(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id)
+        )
+        if item is not None:
+            item.quantity = min(quantity, MAX_QUANTITY)
+            await self.session.flush()
+
+    async def remove(self, buyer_id: UUID, product_id: UUID) -> None:
+        await self.session.execute(
+            delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id)
+        )
+
+
+def _uuid(value: Any) -> UUID | None:
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None

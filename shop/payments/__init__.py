@@ -1,1 +1,0 @@
-"""Payment and payout providers behind small interfaces; the sandbox ships, a real provider plugs in."""

@@ -1,0 +1,175 @@
+"""Attribution and reports JSON API (/api/attribution, /api/reports) and the referral redirect (/r/{code})."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import Redirect, Stream
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
+from kernel.errors import RuleBroken
+from kernel.problems import problem_response, problem_spec
+from kernel.web import visitor
+from shop.attribution import links, receipts, reports, rollups
+from shop.attribution.coupons import CouponService
+from shop.attribution.earnings import creator_earnings
+from shop.attribution.links import LinkService, LinkTarget
+from shop.attribution.receipts import OrderReceiptOut
+from shop.attribution.reports import ReportQuery, report_scope
+from shop.attribution.schemas import CouponIn, CouponOut, EarningsOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
+from shop.attribution.touches import TouchKind
+from shop.catalog.products import parse_uuid
+
+
+def _target(data: LinkTargetIn) -> tuple[LinkTarget, UUID | None]:
+    given = [
+        (kind, value)
+        for kind, value in (
+            (LinkTarget.PRODUCT, data.product_id),
+            (LinkTarget.ROOM, data.room_id),
+            (LinkTarget.POST, data.post_id),
+            (LinkTarget.STOREFRONT, data.storefront or None),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise RuleBroken(
+            "invalid_target",
+            "Name exactly one target: product_id, room_id, post_id, or storefront: true.",
+            errors=[{"field": "target", "message": "exactly one of product_id, room_id, post_id, storefront"}],
+        )
+    kind, value = given[0]
+    return kind, None if kind is LinkTarget.STOREFRONT else parse_uuid(str(value))
+
+
+class AttributionController(Controller):
+    path = "/api/attribution"
+    tags = ["attribution"]
+    guards = [requires_role(Role.INFLUENCER)]
+    dependencies = {"current_user": Provide(provide_current_user)}
+
+    @post("/links", responses={422: problem_spec("No single target, or it does not exist")})
+    async def create_link(
+        self,
+        data: JSONBody[LinkIn],
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> LinkOut:
+        """A short referral link (``/r/{code}``) to a product, room, post or the creator's storefront."""
+        kind, target_id = _target(data.target)
+        if (resolver_kind := links.RESOLVER_KINDS.get(kind)) and not await state.shop.attribution.resolve(
+            db_session, resolver_kind, str(target_id)
+        ):
+            raise RuleBroken(
+                f"unknown_{kind.value}",
+                f"There is no {kind.value} {target_id}.",
+                errors=[{"field": f"target.{resolver_kind}", "message": f"unknown {kind.value}"}],
+            )
+        link = await LinkService(db_session, state.clock).create(UUID(current_user.id), kind, target_id)
+        return LinkOut(code=link.code, url=f"/r/{link.code}", target=links.target_url(link))
+
+    @post("/coupons", responses={409: problem_spec("The code is taken"), 422: problem_spec("Bad code or discount")})
+    async def create_coupon(
+        self,
+        data: JSONBody[CouponIn],
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> CouponOut:
+        """A discount code that credits its creator with every line of the checkouts that use it."""
+        coupon = await CouponService(db_session, state.clock).create(
+            UUID(current_user.id), data.code, data.discount_bps
+        )
+        return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=str(coupon.creator_id))
+
+    @get("/earnings")
+    async def earnings(
+        self, db_session: NamedDependency[AsyncSession], current_user: NamedDependency[CurrentUser], state: State
+    ) -> EarningsOut:
+        """Your commission per order line: amount, state (pending, approved, payable, paid, reversed), when it
+        becomes payable, and the attribution rule that credited it."""
+        return await creator_earnings(
+            db_session, UUID(current_user.id), state.clock.now(), state.settings.shop.currency
+        )
+
+
+class ReportController(Controller):
+    path = "/api/reports/attribution"
+    tags = ["reports"]
+    dependencies = {"current_user": Provide(provide_current_user)}
+
+    @get(
+        "/",
+        guards=[requires_role(Role.MARKETER, Role.ADMIN, Role.INFLUENCER)],
+        responses={403: problem_spec("Not a marketer, admin or creator"), 422: problem_spec("Bad grouping or range")},
+    )
+    async def report(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+        group_by: FromQuery[str] = "creator",
+        since: Annotated[str | None, QueryParameter(name="from", description="First day, YYYY-MM-DD")] = None,
+        until: Annotated[str | None, QueryParameter(name="to", description="Last day, YYYY-MM-DD")] = None,
+        creator_id: FromQuery[UUID | None] = None,
+        seller_id: FromQuery[UUID | None] = None,
+        format: FromQuery[Literal["json", "csv"]] = "json",
+    ) -> Response[Any]:
+        """Views, clicks, carts, orders and money per creator, room, post, product or day; CSV with format=csv."""
+        query = ReportQuery.parse(
+            group_by, since, until, state.clock.now().date(), report_scope(current_user, creator_id), seller_id
+        )
+        await rollups.catch_up(state.db)  # fold what happened since the sweeper last ran: the report is current
+        rows = await reports.attribution_report(db_session, state.shop.attribution, query, state.settings.shop.currency)
+        if format == "csv":
+            name = f"attribution-{query.group_by}-{query.since}-{query.until}.csv"
+            return Stream(
+                reports.csv_lines(rows),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{name}"'},
+            )
+        body = ReportOut(query.group_by.value, query.since.isoformat(), query.until.isoformat(), rows)
+        return Response(body)
+
+    @get(
+        "/orders/{order_id:str}",
+        guards=[requires_role(Role.MARKETER, Role.ADMIN)],
+        responses={404: problem_spec("No such order")},
+    )
+    async def receipt(self, order_id: FromPath[str], db_session: NamedDependency[AsyncSession]) -> OrderReceiptOut:
+        """For each line: the candidates the rule weighed, the one that won and why the others lost."""
+        return await receipts.for_order(db_session, parse_uuid(order_id))
+
+
+@get("/r/{code:str}", include_in_schema=False)
+async def follow_link(
+    request: Request[Any, Any, Any], code: FromPath[str], db_session: NamedDependency[AsyncSession], state: State
+) -> Response[Any]:
+    """Record a click touch for the link's creator and send the visitor on to the target (``?ref=`` kept)."""
+    link = await links.find(db_session, code)
+    if link is None:
+        return problem_response(request, 404, "unknown_link", "This link does not exist; check it was copied whole.")
+    user = request.user
+    visitor_id, cookies = visitor(request)
+    target = LinkTarget(link.target_kind)
+    state.touches.record(
+        TouchKind.CLICK,
+        creator_id=link.creator_id,
+        product_id=link.target_id if target is LinkTarget.PRODUCT else None,
+        room_id=link.target_id if target is LinkTarget.ROOM else None,
+        post_id=link.target_id if target is LinkTarget.POST else None,
+        link_code=link.code,
+        user_id=UUID(user.id) if user is not None else None,
+        visitor_id=visitor_id,
+    )
+    return Redirect(links.target_url(link), status_code=303, cookies=cookies)
+
+
+ATTRIBUTION_CONTROLLERS = [AttributionController, ReportController, follow_link]

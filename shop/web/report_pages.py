@@ -1,0 +1,187 @@
+"""The attribution dashboard (/reports): a funnel, net GMV over time, top creators and the report table, with
+filters that htmx applies in place. Charts are inline SVG drawn here, on the server; no script, no CDN.
+
+Marketers and admins see every creator; a creator sees the same dashboard narrowed to their own rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.plugins.htmx import HTMXTemplate
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.auth import Role, requires_role
+from kernel.problems import PAGE_ERRORS
+from shop.attribution import rollups
+from shop.attribution.earnings import creator_earnings
+from shop.attribution.reports import GroupBy, ReportQuery, attribution_report, report_scope
+from shop.attribution.schemas import ReportRowOut
+from shop.orders.carts import CartService
+from shop.web.deps import SHOP_DEPENDENCIES
+from shop.web.display import HELPERS
+from shop.web.rendering import fragment, me, page
+
+TOP = 5
+REFRESH_SECONDS = 20
+CHART_WIDTH, CHART_HEIGHT = 600, 160
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: int
+    text: str  # the value as shown
+    width: float  # percent of the widest bar
+
+
+@dataclass(frozen=True)
+class Column:
+    x: float
+    y: float
+    width: float
+    height: float
+    tip: str
+
+
+@dataclass(frozen=True)
+class Series:
+    columns: list[Column]
+    peak: str  # the tallest column's amount, for the axis label
+
+
+def bars(items: list[tuple[str, int, str]]) -> list[Bar]:
+    widest = max((value for _, value, _ in items), default=0) or 1
+    return [Bar(label, value, text, round(100 * max(value, 0) / widest, 2)) for label, value, text in items]
+
+
+def series(rows: list[ReportRowOut]) -> Series:
+    """Net GMV per day as columns, one per day with activity, in date order."""
+    tallest = max(rows, key=lambda row: row.net_gmv.amount_minor, default=None)
+    peak = max(tallest.net_gmv.amount_minor, 1) if tallest else 1
+    step = CHART_WIDTH / max(len(rows), 1)
+    columns = []
+    for i, row in enumerate(rows):
+        height = round(CHART_HEIGHT * max(row.net_gmv.amount_minor, 0) / peak, 1)
+        tip = f"{row.key}: {row.net_gmv}"
+        columns.append(Column(round(i * step, 1), CHART_HEIGHT - height, round(min(step * 0.8, 40), 1), height, tip))
+    return Series(columns, str(tallest.net_gmv) if tallest else "")
+
+
+def funnel(rows: list[ReportRowOut]) -> list[Bar]:
+    steps = [
+        ("Views", sum(r.views for r in rows)),
+        ("Clicks", sum(r.clicks for r in rows)),
+        ("Added to cart", sum(r.add_to_carts for r in rows)),
+        ("Orders", sum(r.orders for r in rows)),
+    ]
+    return bars([(label, value, f"{value:,}") for label, value in steps])
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+class ReportPages(Controller):
+    path = "/reports"
+    include_in_schema = False
+    guards = [requires_role(Role.MARKETER, Role.ADMIN, Role.INFLUENCER)]
+    dependencies = SHOP_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/")
+    async def dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        carts: NamedDependency[CartService],
+        db_session: NamedDependency[AsyncSession],
+        state: State,
+    ) -> Template:
+        context = await self._context(request, db_session, state)
+        return await page(request, "shop/reports.html", carts, **context)
+
+    @get("/results")
+    async def results(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
+    ) -> Template:
+        """The charts and table for the filters now in the form (htmx swaps them in place, and the address bar
+        shows the page's own URL, so a reload or a shared link opens the same report)."""
+        context = await self._context(request, db_session, state)
+        if request.headers.get("HX-Trigger") == "report-results":  # its own refresh: the address stays as it is
+            return fragment("shop/partials/_report_results.html", **context)
+        query = urlencode({k: v for k, v in context["filters"].items() if v})
+        return HTMXTemplate(
+            template_name="shop/partials/_report_results.html",
+            context={**HELPERS, **context},
+            push_url="/reports" + (f"?{query}" if query else ""),
+        )
+
+    @get("/earnings")
+    async def earnings(
+        self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
+    ) -> Template:
+        """A creator's commission per order line and where it stands (loaded into the earnings page)."""
+        found = await creator_earnings(
+            db_session, UUID(me(request).id), state.clock.now(), state.settings.shop.currency
+        )
+        return fragment("shop/partials/_creator_earnings.html", earnings=found)
+
+    async def _context(self, request: Request[Any, Any, Any], db_session: AsyncSession, state: State) -> dict[str, Any]:
+        params = request.query_params
+        user = me(request)
+        staff = user.has(Role.MARKETER) or user.has(Role.ADMIN)
+        filters = {
+            "group_by": params.get("group_by") or "creator",
+            "from": params.get("from") or "",
+            "to": params.get("to") or "",
+            "creator_id": (params.get("creator_id") or "") if staff else "",
+            "seller_id": params.get("seller_id") or "",
+        }
+        query = ReportQuery.parse(
+            filters["group_by"],
+            filters["from"] or None,
+            filters["to"] or None,
+            state.clock.now().date(),
+            report_scope(user, _uuid(filters["creator_id"])),
+            _uuid(filters["seller_id"]),
+        )
+        await rollups.catch_up(state.db)
+        attribution, currency = state.shop.attribution, state.settings.shop.currency
+
+        async def rows_by(group_by: GroupBy) -> list[ReportRowOut]:
+            narrowed = ReportQuery(group_by, query.since, query.until, query.creator_id, query.seller_id)
+            return await attribution_report(db_session, attribution, narrowed, currency)
+
+        rows = await rows_by(query.group_by)
+        days = rows if query.group_by is GroupBy.DAY else await rows_by(GroupBy.DAY)
+        creators = rows if query.group_by is GroupBy.CREATOR else await rows_by(GroupBy.CREATOR)
+        csv_params = {k: v for k, v in {**filters, "from": str(query.since), "to": str(query.until)}.items() if v}
+        today = state.clock.now().date()
+        return {
+            # A range that includes today refreshes itself: a host watches their room's figures during the show.
+            "live_refresh": REFRESH_SECONDS if query.until >= today else None,
+            "refresh_url": "/reports/results?" + urlencode(csv_params),
+            "filters": filters,
+            "query": query,
+            "staff": staff,
+            "rows": rows,
+            "funnel": funnel(days),
+            "trend": series(days),
+            "trend_size": (CHART_WIDTH, CHART_HEIGHT),
+            "top_creators": bars([(r.label, r.net_gmv.amount_minor, str(r.net_gmv)) for r in creators[:TOP]]),
+            "groupings": [g.value for g in GroupBy],
+            "csv_url": "/api/reports/attribution?" + urlencode({**csv_params, "format": "csv"}),
+        }
+
+
+REPORT_PAGES = [ReportPages]

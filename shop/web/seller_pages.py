@@ -1,0 +1,326 @@
+"""Seller and admin pages: the seller's dashboard (products, orders to ship, balances), the earnings timeline, and
+the admins' queue of escalated disputes. Same shape as shop.web.pages: plain forms that htmx upgrades to fragment swaps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.plugins.htmx import HTMXRequest
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kernel.auth import Role, requires_role
+from kernel.errors import DomainError
+from kernel.money import Money
+from kernel.problems import PAGE_ERRORS
+from shop.catalog.products import CatalogService
+from shop.models import Dispute, OrderStatus
+from shop.money import ledger
+from shop.orders.carts import CartService
+from shop.orders.disputes import DisputeService
+from shop.orders.lifecycle import OrderService, OrderView
+from shop.schemas import ProductIn, ResolveIn, ShipIn
+from shop.views import order_out, product_out
+from shop.web.deps import SHOP_DEPENDENCIES
+from shop.web.display import POSTING_KINDS, absolute, major_units, short_id, span
+from shop.web.forms import basis_points, convert, field_errors, minor_units, whole_number
+from shop.web.rendering import fragment, me, my_id, page, toast
+
+Catalog = NamedDependency[CatalogService]
+Carts = NamedDependency[CartService]
+Orders = NamedDependency[OrderService]
+Disputes = NamedDependency[DisputeService]
+Db = NamedDependency[AsyncSession]
+PRODUCT_FIELDS = ("title", "category", "price", "stock", "affiliate_rate", "description")
+
+
+# Seller dashboard -------------------------------------------------------------------------------------------------
+async def _balances(session: AsyncSession, user_id: UUID, currency: str, now: datetime) -> dict[str, Money]:
+    party = await ledger.party_balance(session, ledger.party_accounts(user_id), currency, now)
+    escrow = await ledger.seller_escrow(session, user_id, currency)
+    return {"pending": party.pending, "available": party.available, "paid_out": party.paid_out, "in_escrow": escrow}
+
+
+def _product_in(form: Any, currency: str) -> ProductIn:
+    values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
+    return convert(
+        {
+            "title": values["title"],
+            "category": values["category"],
+            "price": {"amount_minor": minor_units(values["price"], currency, "price"), "currency": currency},
+            "stock": whole_number(values["stock"], "stock"),
+            "affiliate_rate_bps": basis_points(values["affiliate_rate"], "affiliate_rate"),
+            "description": values["description"],
+        },
+        ProductIn,
+        {"price.amount_minor": "price", "affiliate_rate_bps": "affiliate_rate"},
+    )
+
+
+class SellerPages(Controller):
+    path = "/shop/seller"
+    include_in_schema = False
+    guards = [requires_role(Role.SELLER)]
+    dependencies = SHOP_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    async def _dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        catalog: CatalogService,
+        orders: OrderService,
+        carts: CartService,
+        session: AsyncSession,
+        state: State,
+        status_code: int = 200,
+        **context: Any,
+    ) -> Template:
+        user, now = me(request), state.clock.now()
+        to_ship, _ = await orders.list_for(user, "seller", OrderStatus.PAID, 50)
+        recent, _ = await orders.list_for(user, "seller", None, 10)
+        products, _ = await catalog.search(seller_id=my_id(request), limit=50)
+        context = {
+            "product_values": {"stock": "1", "affiliate_rate": "10"},
+            "product_errors": {},
+            "failed": None,
+            **context,
+        }
+        return await page(
+            request,
+            "shop/seller.html",
+            carts,
+            status_code=status_code,
+            now=now,
+            balances=await _balances(session, my_id(request), state.settings.shop.currency, now),
+            to_ship=await orders.views(to_ship),
+            recent=[order_out(v) for v in await orders.views(recent)],
+            products=[product_out(v) for v in products],
+            categories=await catalog.categories(),
+            **context,
+        )
+
+    @get("/")
+    async def dashboard(
+        self,
+        request: Request[Any, Any, Any],
+        catalog: Catalog,
+        orders: Orders,
+        carts: Carts,
+        db_session: Db,
+        state: State,
+    ) -> Template:
+        return await self._dashboard(request, catalog, orders, carts, db_session, state)
+
+    @post("/products", status_code=200)
+    async def create_product(
+        self,
+        request: HTMXRequest,
+        catalog: Catalog,
+        orders: Orders,
+        carts: Carts,
+        db_session: Db,
+        state: State,
+    ) -> Response[Any]:
+        form = await request.form()
+        values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
+        categories = await catalog.categories()
+        try:
+            product = await catalog.create(my_id(request), _product_in(form, state.settings.shop.currency))
+        except DomainError as exc:
+            await db_session.rollback()
+            errors = field_errors(exc)
+            if request.htmx:
+                return fragment(
+                    "shop/partials/_product_form.html",
+                    status_code=exc.status,
+                    categories=categories,
+                    product_values=values,
+                    product_errors=errors,
+                )
+            return await self._dashboard(
+                request,
+                catalog,
+                orders,
+                carts,
+                db_session,
+                state,
+                exc.status,
+                product_values=values,
+                product_errors=errors,
+            )
+        if not request.htmx:
+            return Redirect("/shop/seller#products", status_code=303)
+        return fragment(
+            "shop/partials/_product_created.html",
+            categories=categories,
+            product_values={"stock": "1", "affiliate_rate": "10", "category": values["category"]},
+            product_errors={},
+            p=product_out(await catalog.view(product.id)),
+            toast=toast("Product listed", product.title),
+        )
+
+    @post("/orders/{order_id:uuid}/ship", status_code=200)
+    async def ship(
+        self,
+        request: HTMXRequest,
+        order_id: FromPath[UUID],
+        catalog: Catalog,
+        orders: Orders,
+        carts: Carts,
+        db_session: Db,
+        state: State,
+    ) -> Response[Any]:
+        form = await request.form()
+        values = {name: form.get(name, "").strip() for name in ("carrier", "tracking_number")}
+        try:
+            data = convert(values, ShipIn)
+            order = await orders.ship(me(request), order_id, data.carrier, data.tracking_number)
+        except DomainError as exc:
+            await db_session.rollback()
+            failed = {"id": order_id, "errors": field_errors(exc), "values": values}
+            if request.htmx:
+                view = await orders.view(await orders.visible(me(request), order_id))
+                return fragment(
+                    "shop/partials/_sale.html", status_code=exc.status, v=view, now=state.clock.now(), failed=failed
+                )
+            return await self._dashboard(request, catalog, orders, carts, db_session, state, exc.status, failed=failed)
+        if not request.htmx:
+            return Redirect("/shop/seller#to-ship", status_code=303)
+        return fragment(
+            "shop/partials/_sale.html",
+            v=await orders.view(order),
+            now=state.clock.now(),
+            failed=None,
+            toast=toast("Marked as shipped", f"{order.carrier} {order.tracking_number}"),
+        )
+
+
+# Earnings ---------------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EarningLine:
+    posting: ledger.PartyPosting
+    kind: str
+    when_available: str
+
+
+def _earning_lines(
+    postings: list[ledger.PartyPosting], window: str, now: datetime, labels: dict[str, str]
+) -> list[EarningLine]:
+    lines = []
+    for p in postings:
+        order = f"order {short_id(p.order_id)}" if p.order_id else ""
+        if p.kind == "payout":
+            note = "Sent to your payout account"
+        elif p.available_at <= now:
+            note = f"Available since {absolute(p.available_at)}"
+        elif p.kind == "release":
+            note = f"Available {absolute(p.available_at)}, after the {window} Buyer Protection window on {order}"
+        else:
+            note = f"Taken from your pending balance for {order}, before it becomes available"
+        lines.append(EarningLine(p, labels.get(p.kind, p.kind.replace("_", " ").capitalize()), note))
+    return lines
+
+
+class EarningsPages(Controller):
+    path = "/shop/seller/earnings"
+    include_in_schema = False
+    guards = [requires_role(Role.SELLER, Role.INFLUENCER)]
+    dependencies = SHOP_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/")
+    async def earnings(self, request: Request[Any, Any, Any], carts: Carts, db_session: Db, state: State) -> Template:
+        """Every movement on the user's seller and creator payables, and when each one can be paid out."""
+        now, shop = state.clock.now(), state.settings.shop
+        postings = await ledger.party_postings(db_session, ledger.party_accounts(my_id(request)))
+        return await page(
+            request,
+            "shop/earnings.html",
+            carts,
+            balances=await _balances(db_session, my_id(request), shop.currency, now),
+            lines=_earning_lines(postings, span(shop.dispute_window), now, POSTING_KINDS),
+            window=span(shop.dispute_window),
+        )
+
+
+# Admin: disputes --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DisputeCase:
+    dispute: Dispute
+    order: OrderView
+
+    @property
+    def suggested_refund(self) -> str:
+        """What the buyer asked for, capped at what is still refundable, as typed into the form."""
+        order = self.order.order
+        return major_units(Money(min(self.dispute.requested_minor, order.refundable.amount_minor), order.currency))
+
+
+class AdminDisputePages(Controller):
+    path = "/admin/disputes"
+    include_in_schema = False
+    guards = [requires_role(Role.ADMIN)]
+    dependencies = SHOP_DEPENDENCIES
+    exception_handlers = PAGE_ERRORS
+
+    @get("/")
+    async def queue(
+        self, request: Request[Any, Any, Any], disputes: Disputes, orders: Orders, carts: Carts
+    ) -> Template:
+        """Disputes the seller rejected or ignored: the admin's decision is final."""
+        queue = await disputes.queue()
+        cases = await _cases(orders, request, queue)
+        return await page(request, "shop/admin_disputes.html", carts, cases=cases, failed=None)
+
+    @post("/{dispute_id:uuid}/resolve", status_code=200)
+    async def resolve(
+        self,
+        request: HTMXRequest,
+        dispute_id: FromPath[UUID],
+        disputes: Disputes,
+        orders: Orders,
+        carts: Carts,
+        db_session: Db,
+    ) -> Response[Any]:
+        form = await request.form()
+        values = {name: form.get(name, "").strip() for name in ("outcome", "amount", "note")}
+        try:
+            dispute = await disputes.get(me(request), dispute_id)
+            amount = None
+            if values["outcome"] == "refund":
+                minor = minor_units(values["amount"], dispute.currency, "amount")
+                amount = {"amount_minor": minor, "currency": dispute.currency}
+            data = convert({"outcome": values["outcome"], "amount": amount, "note": values["note"]}, ResolveIn)
+            dispute = await disputes.resolve(me(request), dispute_id, data)
+        except DomainError as exc:
+            await db_session.rollback()
+            failed = {"id": dispute_id, "errors": field_errors(exc), "values": values}
+            if request.htmx:
+                (case,) = await _cases(orders, request, [await disputes.get(me(request), dispute_id)])
+                return fragment("shop/partials/_dispute_case.html", status_code=exc.status, case=case, failed=failed)
+            cases = await _cases(orders, request, await disputes.queue())
+            return await page(
+                request, "shop/admin_disputes.html", carts, status_code=exc.status, cases=cases, failed=failed
+            )
+        if not request.htmx:
+            return Redirect("/admin/disputes", status_code=303)
+        (case,) = await _cases(orders, request, [dispute])
+        done = toast("Refund sent" if dispute.status == "refunded" else "Dispute rejected")
+        return fragment("shop/partials/_dispute_case.html", case=case, failed=None, toast=done)
+
+
+async def _cases(orders: OrderService, request: Request[Any, Any, Any], queue: list[Dispute]) -> list[DisputeCase]:
+    found = [await orders.visible(me(request), d.order_id) for d in queue]
+    views = {v.order.id: v for v in await orders.views(found)} if found else {}
+    return [DisputeCase(d, views[d.order_id]) for d in queue]
+
+
+SELLER_PAGES = [SellerPages, EarningsPages, AdminDisputePages]
