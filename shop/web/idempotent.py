@@ -59,8 +59,8 @@ async def idempotent(
     if not key and not required:
         out, status_code = await work()
         return Answer(status_code, msgspec.to_builtins(out))
-    digest = idempotency.request_hash(body)
-    claimed = await idempotency.claim(session, scope, idempotency.check_key(key), digest, now)
+    key = idempotency.check_key(key)
+    claimed = await idempotency.claim(session, scope, key, idempotency.request_hash(body), now)
     if isinstance(claimed, Answer):
         return claimed
     out, status_code = await work()
