@@ -85,7 +85,7 @@ class Checkout:
         """Validate, reserve stock, charge once, write one order per seller and its escrow hold.
 
         The paid products leave the buyer's cart in the same transaction. Nothing is committed here: run it inside
-        ``committing()``, so that the caller's own rows (an Idempotency-Key's stored answer) commit with the orders.
+        ``committing()``, so that what the caller writes beside the orders commits with them or not at all.
 
         Raises RuleBroken (422), Conflict (409, short stock: nothing reserved or charged), PaymentDeclined (402,
         nothing reserved) or Unavailable (503).
@@ -111,7 +111,7 @@ class Checkout:
             for deal, left in deals_left.items():
                 remaining = DealRemaining(str(deal.id), str(deal.product_id), left)
                 self.bus.after_commit(self.session, product_topic(deal.product_id), remaining)
-            # Whatever the buyer added to the cart meanwhile stays; the paid products leave it, whatever the quantity.
+            # Bought is bought: a paid product leaves the cart whatever quantity it held; the other lines stay.
             await CartService(self.session, self.catalog).remove_all(buyer_id, [line.product.id for line in lines])
             views = await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).views(orders)
         except BaseException:
