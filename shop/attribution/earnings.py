@@ -21,6 +21,7 @@ from shop.attribution.rollups import line_commissions
 from shop.attribution.schemas import EarningOut, EarningsOut
 from shop.models import JournalEntry, LineAttribution, Order, OrderLine, OrderStatus, Posting
 from shop.money import ledger
+from shop.money.ledger import EntryKind
 
 LIMIT = 200
 REASONS = {
@@ -138,9 +139,9 @@ async def _movements(session: AsyncSession, account: str, order_ids: set[UUID]) 
     found: dict[UUID, dict] = defaultdict(lambda: {"released": 0, "clawed": 0})
     for order_id, kind, at, amount, available_at in rows:
         moved = found[order_id]
-        if kind == "release":
+        if kind == EntryKind.RELEASE:
             moved.update(released=moved["released"] - amount, released_at=at, available_at=available_at)
-        elif kind == "refund":
+        elif kind == EntryKind.REFUND:
             moved.update(clawed=moved["clawed"] + amount, reversed_at=at)
     return {order_id: _Movements(**moved) for order_id, moved in found.items()}
 
@@ -150,6 +151,6 @@ async def _payouts(session: AsyncSession, account: str) -> list[datetime]:
     rows = await session.scalars(
         select(JournalEntry.at)
         .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account == account, JournalEntry.kind == "payout")
+        .where(Posting.account == account, JournalEntry.kind == EntryKind.PAYOUT)
     )
     return list(rows)

@@ -40,6 +40,7 @@ from shop.models import (
 )
 from shop.money import ledger
 from shop.money.commissions import BPS
+from shop.money.ledger import EntryKind
 
 NIL = UUID(int=0)  # "none" in the rollups' key, creator and seller columns (and the key of ``day`` rows)
 # "Any creator"/"any seller": each fact is counted in four cells, (creator, seller), (creator, ALL), (ALL, seller)
@@ -233,7 +234,7 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
             .where(
                 JournalEntry.id > after,
                 JournalEntry.id <= upto,
-                JournalEntry.kind.in_(("hold", "refund")),
+                JournalEntry.kind.in_((EntryKind.HOLD, EntryKind.REFUND)),
                 JournalEntry.order_id.is_not(None),
             )
             .order_by(JournalEntry.id)
@@ -252,12 +253,12 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
     )
     for line, receipt in rows:
         lines[line.order_id].append(_Line(line, receipt))
-    refunded = await _refunds(session, [entry_id for entry_id, kind, _ in entries if kind == "refund"])
+    refunded = await _refunds(session, [entry_id for entry_id, kind, _ in entries if kind == EntryKind.REFUND])
     cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
     counted: set[tuple[Any, ...]] = set()
     for entry_id, kind, order_id in entries:
         order, order_lines = orders[order_id], lines[order_id]
-        if kind == "hold":
+        if kind == EntryKind.HOLD:
             _add_sale(cells, counted, order, order_lines)
         else:
             before, amount = refunded[entry_id]
@@ -317,7 +318,7 @@ async def _refunds(session: AsyncSession, entry_ids: list[int]) -> dict[int, tup
                     .join(Posting, Posting.entry_id == JournalEntry.id)
                     .where(
                         JournalEntry.order_id == entry.order_id,
-                        JournalEntry.kind == "refund",
+                        JournalEntry.kind == EntryKind.REFUND,
                         JournalEntry.id <= entry_id,
                         Posting.account == ledger.REFUNDS,
                     )

@@ -12,6 +12,7 @@ from typing import Any
 from kernel.money import MINOR_UNITS, Money
 from kernel.web import format_money
 from shop.models import OrderStatus
+from shop.money.ledger import EntryKind
 
 STATUS_LABELS: dict[str, str] = {
     OrderStatus.PAID: "Paid, waiting to ship",
@@ -29,10 +30,10 @@ DISPUTE_REASONS = {
     "not_as_described": "It is not as described",
 }
 
-POSTING_KINDS = {
-    "release": "Sale released from escrow",
-    "refund": "Claw-back after refund",
-    "payout": "Paid out",
+POSTING_KINDS: dict[str, str] = {
+    EntryKind.RELEASE: "Sale released from escrow",
+    EntryKind.REFUND: "Claw-back after refund",
+    EntryKind.PAYOUT: "Paid out",
 }
 
 SORTS = {"newest": "Newest", "price_asc": "Price: low to high", "price_desc": "Price: high to low"}
