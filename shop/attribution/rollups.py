@@ -26,6 +26,7 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.jobs import Job
 from kernel.money import Money, allocate
+from shop.attribution.touches import TouchKind
 from shop.models import (
     AttributionRollup,
     AttributionViewer,
@@ -51,6 +52,7 @@ TOUCH_CHUNK = 100_000
 ENTRY_CHUNK = 5_000
 METRICS = ("views", "clicks", "add_to_carts", "orders", "units", "gmv_minor", "refunds_minor", "commission_minor")
 CELL = ("dim", "key", "day", "creator_id", "seller_id")
+FUNNEL = (TouchKind.VIEW, TouchKind.CLICK, TouchKind.ADD_TO_CART)  # counted into views, clicks, add_to_carts
 
 
 async def catch_up(db: Database) -> int:
@@ -152,7 +154,7 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
                 rows.c.day,
                 creator if creator is not None else literal(ALL, GUID()),
                 seller if seller is not None else literal(ALL, GUID()),
-                *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in ("view", "click", "add_to_cart")),
+                *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in FUNNEL),
                 *(literal(0, Integer()) for _ in range(5)),
             ).group_by(*grouped)
             await session.execute(
@@ -169,7 +171,7 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
                     seller if seller is not None else literal(ALL, GUID()),
                     rows.c.viewer,
                 )
-                .where(rows.c.kind == "view", rows.c.viewer.is_not(None))
+                .where(rows.c.kind == TouchKind.VIEW, rows.c.viewer.is_not(None))
                 .distinct()
             )
             await session.execute(
