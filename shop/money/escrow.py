@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.money import Money, allocate
 from shop.models import JournalEntry, Order, OrderLine, Posting
 from shop.money import ledger
-from shop.money.commissions import LineTerms, split
+from shop.money.commissions import split
 from shop.money.ledger import EntryKind, Leg
 
 
@@ -33,12 +33,12 @@ async def hold(session: AsyncSession, order: Order, at: datetime) -> None:
 async def release(
     session: AsyncSession, order: Order, lines: Sequence[OrderLine], at: datetime, dispute_window: timedelta
 ) -> None:
-    """Move what escrow still holds to the seller, platform and creators; payables mature after the window."""
+    """Move what escrow still holds to the seller, platform and creators; payables mature after the window.
+
+    ``lines`` come in id order, the order the reports read them in, so rounding remainders land on the same lines.
+    """
     held = order.refundable
-    shares = split(
-        held,
-        [LineTerms(line.amount_minor, line.commission_bps, line.creator_id, line.affiliate_rate_bps) for line in lines],
-    )
+    shares = split(held, lines)
     matures = at + dispute_window
     legs = [
         Leg(ledger.escrow(order.id), held),

@@ -170,7 +170,9 @@ class OrderService:
                 order_status=order.status,
             )
         now = self.clock.now()
-        lines = list(await self.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+        lines = list(
+            await self.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))
+        )
         await escrow.release(self.session, order, lines, now, self.settings.dispute_window)
         order.status = S.COMPLETED if order.refunded_minor == 0 else S.PARTIALLY_REFUNDED
         order.completed_at = order.released_at = now
