@@ -25,7 +25,7 @@ from shop.attribution.rule import Attribution, Decision
 from shop.catalog import deals
 from shop.catalog.products import CatalogService
 from shop.events import ORDERS_TOPIC, DealRemaining, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
-from shop.models import Category, Coupon, Deal, Order, OrderEvent, OrderLine, OrderStatus, Product
+from shop.models import Category, Coupon, Deal, Order, OrderAction, OrderLine, OrderStatus, Product
 from shop.money import escrow
 from shop.money.gateway import PaymentGateway
 from shop.orders.carts import CartService
@@ -235,10 +235,8 @@ class Checkout:
                     if line.decision is not None
                 ],
             )
-            self.session.add(
-                OrderEvent(
-                    order_id=order.id, action="paid", actor_id=UUID(buyer.id), at=now, detail={"charge_id": charge_id}
-                )
+            await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).record(
+                order, OrderAction.PAID, UUID(buyer.id), at=now, charge_id=charge_id
             )
             await escrow.hold(self.session, order, now)
             self.bus.after_commit(
