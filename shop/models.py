@@ -33,6 +33,22 @@ class OrderStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
 
 
+class OrderAction(StrEnum):
+    """What an order's audit row (``OrderEvent.action``) records: each transition names its cause."""
+
+    PAID = "paid"
+    SHIPPED = "shipped"
+    DELIVERY_CONFIRMED = "delivery_confirmed"
+    AUTO_CONFIRMED = "auto_confirmed"  # the sweeper, after the auto-confirm window
+    CANCELLED_NOT_SHIPPED = "cancelled_not_shipped"  # the sweeper, after the ship-by deadline
+    CANCELLED_BY_SELLER = "cancelled_by_seller"
+    REFUNDED = "refunded"
+    DISPUTE_OPENED = "dispute_opened"
+    DISPUTE_REFUNDED = "dispute_refunded"
+    DISPUTE_ESCALATED = "dispute_escalated"
+    DISPUTE_REJECTED = "dispute_rejected"
+
+
 class DisputeReason(StrEnum):
     NOT_RECEIVED = "not_received"
     DAMAGED = "damaged"

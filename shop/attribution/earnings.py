@@ -17,10 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money, allocate
-from shop.attribution.rollups import line_commissions
 from shop.attribution.schemas import EarningOut, EarningsOut
 from shop.models import JournalEntry, LineAttribution, Order, OrderLine, OrderStatus, Posting
 from shop.money import ledger
+from shop.money.commissions import creator_commissions
+from shop.money.ledger import EntryKind
 
 LIMIT = 200
 REASONS = {
@@ -80,7 +81,7 @@ def _earning(
     now: datetime,
 ) -> EarningOut:
     currency = order.currency
-    expected = dict(zip((x.id for x in lines), line_commissions(order.total, lines), strict=True))
+    expected = _commissions(order.total, lines)
     mine = [x.id for x in lines if x.creator_id == creator_id]
     weights = [expected[x] for x in mine]
     index = mine.index(line.id)
@@ -99,8 +100,7 @@ def _earning(
             state = "payable"
     else:  # still in escrow, or refunded before completion: what the amount still held would earn
         held = order.total_minor - order.refunded_minor
-        now_share = line_commissions(Money(held, currency), lines) if held > 0 else [0] * len(lines)
-        amount = dict(zip((x.id for x in lines), now_share, strict=True))[line.id]
+        amount = _commissions(Money(held, currency), lines)[line.id] if held > 0 else 0
         reversed_, payable_at = expected[line.id] - amount, None
         state = "reversed" if order.status in CANCELLED or amount <= 0 < reversed_ else "pending"
     rule = receipt.rule if receipt is not None else "unrecorded"
@@ -116,6 +116,11 @@ def _earning(
         reason=REASONS.get(rule, rule),
         sold_at=order.created_at.isoformat(),
     )
+
+
+def _commissions(held: Money, lines: list[OrderLine]) -> dict[UUID, int]:
+    """Each line's creator commission out of ``held``, by line id: the rule the escrow release pays by."""
+    return {x.id: c.amount_minor for x, c in zip(lines, creator_commissions(held, lines), strict=True)}
 
 
 def _share(total: int, weights: list[int], index: int, currency: str) -> int:
@@ -138,9 +143,9 @@ async def _movements(session: AsyncSession, account: str, order_ids: set[UUID]) 
     found: dict[UUID, dict] = defaultdict(lambda: {"released": 0, "clawed": 0})
     for order_id, kind, at, amount, available_at in rows:
         moved = found[order_id]
-        if kind == "release":
+        if kind == EntryKind.RELEASE:
             moved.update(released=moved["released"] - amount, released_at=at, available_at=available_at)
-        elif kind == "refund":
+        elif kind == EntryKind.REFUND:
             moved.update(clawed=moved["clawed"] + amount, reversed_at=at)
     return {order_id: _Movements(**moved) for order_id, moved in found.items()}
 
@@ -150,6 +155,6 @@ async def _payouts(session: AsyncSession, account: str) -> list[datetime]:
     rows = await session.scalars(
         select(JournalEntry.at)
         .join(Posting, Posting.entry_id == JournalEntry.id)
-        .where(Posting.account == account, JournalEntry.kind == "payout")
+        .where(Posting.account == account, JournalEntry.kind == EntryKind.PAYOUT)
     )
     return list(rows)

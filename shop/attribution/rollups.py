@@ -12,7 +12,6 @@ instant: it waits for inserts in flight, after which no id below the horizon can
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -26,6 +25,7 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.jobs import Job
 from kernel.money import Money, allocate
+from shop.attribution.touches import TouchKind
 from shop.models import (
     AttributionRollup,
     AttributionViewer,
@@ -39,17 +39,18 @@ from shop.models import (
     Touch,
 )
 from shop.money import ledger
-from shop.money.commissions import BPS
+from shop.money.commissions import creator_commissions
+from shop.money.ledger import EntryKind
 
 NIL = UUID(int=0)  # "none" in the rollups' key, creator and seller columns (and the key of ``day`` rows)
 # "Any creator"/"any seller": each fact is counted in four cells, (creator, seller), (creator, ALL), (ALL, seller)
 # and (ALL, ALL), so a report with or without either filter reads only the rows it shows, never sums a cube.
 ALL = UUID(int=2**128 - 1)
-DIMENSIONS = ("creator", "room", "post", "product", "day")
 TOUCH_CHUNK = 100_000
 ENTRY_CHUNK = 5_000
 METRICS = ("views", "clicks", "add_to_carts", "orders", "units", "gmv_minor", "refunds_minor", "commission_minor")
 CELL = ("dim", "key", "day", "creator_id", "seller_id")
+FUNNEL = (TouchKind.VIEW, TouchKind.CLICK, TouchKind.ADD_TO_CART)  # counted into views, clicks, add_to_carts
 
 
 async def catch_up(db: Database) -> int:
@@ -151,7 +152,7 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
                 rows.c.day,
                 creator if creator is not None else literal(ALL, GUID()),
                 seller if seller is not None else literal(ALL, GUID()),
-                *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in ("view", "click", "add_to_cart")),
+                *(func.sum(case((rows.c.kind == kind, 1), else_=0)) for kind in FUNNEL),
                 *(literal(0, Integer()) for _ in range(5)),
             ).group_by(*grouped)
             await session.execute(
@@ -168,7 +169,7 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
                     seller if seller is not None else literal(ALL, GUID()),
                     rows.c.viewer,
                 )
-                .where(rows.c.kind == "view", rows.c.viewer.is_not(None))
+                .where(rows.c.kind == TouchKind.VIEW, rows.c.viewer.is_not(None))
                 .distinct()
             )
             await session.execute(
@@ -215,17 +216,6 @@ class _Line:
         }
 
 
-def line_commissions(held: Money, lines: Iterable[OrderLine]) -> list[int]:
-    """Each line's creator share of ``held``, exactly as the escrow release splits it (see ``commissions.split``)."""
-    lines = list(lines)
-    shares = []
-    for line, line_held in zip(lines, allocate(held, [line.amount_minor for line in lines]), strict=True):
-        affiliate = line.affiliate_rate_bps if line.creator_id is not None else 0
-        parts = allocate(line_held, [line.commission_bps, affiliate, BPS - line.commission_bps - affiliate])
-        shares.append(parts[1].amount_minor)
-    return shares
-
-
 async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
     entries = (
         await session.execute(
@@ -233,7 +223,7 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
             .where(
                 JournalEntry.id > after,
                 JournalEntry.id <= upto,
-                JournalEntry.kind.in_(("hold", "refund")),
+                JournalEntry.kind.in_((EntryKind.HOLD, EntryKind.REFUND)),
                 JournalEntry.order_id.is_not(None),
             )
             .order_by(JournalEntry.id)
@@ -252,12 +242,12 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
     )
     for line, receipt in rows:
         lines[line.order_id].append(_Line(line, receipt))
-    refunded = await _refunds(session, [entry_id for entry_id, kind, _ in entries if kind == "refund"])
+    refunded = await _refunds(session, [entry_id for entry_id, kind, _ in entries if kind == EntryKind.REFUND])
     cells: dict[tuple[Any, ...], dict[str, int]] = defaultdict(lambda: dict.fromkeys(METRICS, 0))
     counted: set[tuple[Any, ...]] = set()
     for entry_id, kind, order_id in entries:
         order, order_lines = orders[order_id], lines[order_id]
-        if kind == "hold":
+        if kind == EntryKind.HOLD:
             _add_sale(cells, counted, order, order_lines)
         else:
             before, amount = refunded[entry_id]
@@ -275,7 +265,7 @@ def _cells(dim: str, key: UUID, order: Order, line: OrderLine) -> list[tuple[Any
 
 
 def _add_sale(cells: dict, counted: set, order: Order, lines: list[_Line]) -> None:
-    commissions = line_commissions(order.total, [item.line for item in lines])
+    commissions = creator_commissions(order.total, [item.line for item in lines])
     for item, commission in zip(lines, commissions, strict=True):
         for dim, key in item.keys().items():
             if key is None:
@@ -287,7 +277,7 @@ def _add_sale(cells: dict, counted: set, order: Order, lines: list[_Line]) -> No
                     cell["orders"] += 1
                 cell["units"] += item.line.quantity
                 cell["gmv_minor"] += item.net
-                cell["commission_minor"] += commission
+                cell["commission_minor"] += commission.amount_minor
 
 
 def _add_refund(cells: dict, order: Order, lines: list[_Line], before: int, amount: int) -> None:
@@ -295,14 +285,14 @@ def _add_refund(cells: dict, order: Order, lines: list[_Line], before: int, amou
     commission falls to what the remaining held amount would earn."""
     currency = order.currency
     plain = [item.line for item in lines]
-    was = line_commissions(Money(order.total_minor - before, currency), plain)
-    now = line_commissions(Money(order.total_minor - before - amount, currency), plain)
+    was = creator_commissions(Money(order.total_minor - before, currency), plain)
+    now = creator_commissions(Money(order.total_minor - before - amount, currency), plain)
     shares = allocate(Money(amount, currency), [max(item.net, 0) for item in lines])
     for item, share, old, new in zip(lines, shares, was, now, strict=True):
         for dim, key in item.keys().items():
             for c in [] if key is None else _cells(dim, key, order, item.line):
                 cells[c]["refunds_minor"] += share.amount_minor
-                cells[c]["commission_minor"] -= old - new
+                cells[c]["commission_minor"] -= (old - new).amount_minor
 
 
 async def _refunds(session: AsyncSession, entry_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -317,7 +307,7 @@ async def _refunds(session: AsyncSession, entry_ids: list[int]) -> dict[int, tup
                     .join(Posting, Posting.entry_id == JournalEntry.id)
                     .where(
                         JournalEntry.order_id == entry.order_id,
-                        JournalEntry.kind == "refund",
+                        JournalEntry.kind == EntryKind.REFUND,
                         JournalEntry.id <= entry_id,
                         Posting.account == ledger.REFUNDS,
                     )

@@ -15,15 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.money import Money, allocate
 from shop.models import JournalEntry, Order, OrderLine, Posting
 from shop.money import ledger
-from shop.money.commissions import LineTerms, split
-from shop.money.ledger import Leg
+from shop.money.commissions import split
+from shop.money.ledger import EntryKind, Leg
 
 
 async def hold(session: AsyncSession, order: Order, at: datetime) -> None:
     """The charge captured for ``order`` sits in its escrow account."""
     await ledger.post(
         session,
-        "hold",
+        EntryKind.HOLD,
         [Leg(ledger.PROVIDER_CLEARING, order.total), Leg(ledger.escrow(order.id), -order.total)],
         at,
         order.id,
@@ -33,12 +33,12 @@ async def hold(session: AsyncSession, order: Order, at: datetime) -> None:
 async def release(
     session: AsyncSession, order: Order, lines: Sequence[OrderLine], at: datetime, dispute_window: timedelta
 ) -> None:
-    """Move what escrow still holds to the seller, platform and creators; payables mature after the window."""
+    """Move what escrow still holds to the seller, platform and creators; payables mature after the window.
+
+    ``lines`` come in id order, the order the reports read them in, so rounding remainders land on the same lines.
+    """
     held = order.refundable
-    shares = split(
-        held,
-        [LineTerms(line.amount_minor, line.commission_bps, line.creator_id, line.affiliate_rate_bps) for line in lines],
-    )
+    shares = split(held, lines)
     matures = at + dispute_window
     legs = [
         Leg(ledger.escrow(order.id), held),
@@ -46,7 +46,7 @@ async def release(
         Leg(ledger.PLATFORM_REVENUE, -shares.platform),
         *(Leg(ledger.creator_payable(creator), -amount, matures) for creator, amount in shares.creators.items()),
     ]
-    await ledger.post(session, "release", legs, at, order.id)
+    await ledger.post(session, EntryKind.RELEASE, legs, at, order.id)
 
 
 async def refund(session: AsyncSession, order: Order, amount: Money, at: datetime) -> None:
@@ -58,9 +58,13 @@ async def refund(session: AsyncSession, order: Order, amount: Money, at: datetim
         sources = [Leg(ledger.escrow(order.id), amount)]
     else:
         sources = await _claw_back(session, order, amount, at)
-    await ledger.post(session, "refund", [*sources, Leg(ledger.REFUNDS, -amount)], at, order.id)
+    await ledger.post(session, EntryKind.REFUND, [*sources, Leg(ledger.REFUNDS, -amount)], at, order.id)
     await ledger.post(
-        session, "refund_paid", [Leg(ledger.REFUNDS, amount), Leg(ledger.PROVIDER_CLEARING, -amount)], at, order.id
+        session,
+        EntryKind.REFUND_PAID,
+        [Leg(ledger.REFUNDS, amount), Leg(ledger.PROVIDER_CLEARING, -amount)],
+        at,
+        order.id,
     )
 
 
@@ -75,7 +79,7 @@ async def _claw_back(session: AsyncSession, order: Order, amount: Money, at: dat
         await session.execute(
             select(Posting.account, Posting.amount_minor, Posting.available_at)
             .join(JournalEntry, JournalEntry.id == Posting.entry_id)
-            .where(JournalEntry.order_id == order.id, JournalEntry.kind == "release", Posting.amount_minor < 0)
+            .where(JournalEntry.order_id == order.id, JournalEntry.kind == EntryKind.RELEASE, Posting.amount_minor < 0)
             .order_by(Posting.id)
         )
     ).all()
@@ -86,7 +90,7 @@ async def _claw_back(session: AsyncSession, order: Order, amount: Money, at: dat
                 .join(JournalEntry, JournalEntry.id == Posting.entry_id)
                 .where(
                     JournalEntry.order_id == order.id,
-                    JournalEntry.kind == "refund",
+                    JournalEntry.kind == EntryKind.REFUND,
                     Posting.account.in_([account for account, _, _ in rows]),
                 )
                 .group_by(Posting.account)

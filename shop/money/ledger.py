@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import case, func, select
@@ -22,6 +23,17 @@ PROVIDER_CLEARING = "provider_clearing"  # money the payment provider holds for 
 PLATFORM_REVENUE = "platform_revenue"
 REFUNDS = "refunds"  # refunds approved and not yet sent back through the provider
 PAYOUTS = "payouts"  # payouts approved and not yet sent through the payout provider
+
+
+class EntryKind(StrEnum):
+    """What a journal entry records; stored in ``JournalEntry.kind``."""
+
+    HOLD = "hold"  # the charge captured into the order's escrow
+    RELEASE = "release"  # escrow split between seller, platform and creators at completion
+    REFUND = "refund"  # a refund approved: taken from escrow, or clawed back from the shares after release
+    REFUND_PAID = "refund_paid"  # the approved refund sent back through the payment provider
+    PAYOUT = "payout"  # a payable emptied into a payout
+    PAYOUT_PAID = "payout_paid"  # the payout sent through the payout provider
 
 
 def escrow(order_id: UUID) -> str:
@@ -54,7 +66,12 @@ class UnbalancedEntry(AssertionError):
 
 
 async def post(
-    session: AsyncSession, kind: str, legs: Iterable[Leg], at: datetime, order_id: UUID | None = None, memo: str = ""
+    session: AsyncSession,
+    kind: EntryKind,
+    legs: Iterable[Leg],
+    at: datetime,
+    order_id: UUID | None = None,
+    memo: str = "",
 ) -> JournalEntry:
     """Write one balanced entry in the caller's transaction; zero-amount legs are left out."""
     legs = [leg for leg in legs if leg.amount.amount_minor != 0]
@@ -109,7 +126,7 @@ async def party_balance(session: AsyncSession, accounts: Iterable[str], currency
     accounts = list(accounts)
     matured = case((Posting.available_at <= now, Posting.amount_minor), else_=0)
     later = case((Posting.available_at > now, Posting.amount_minor), else_=0)
-    paid = case((JournalEntry.kind == "payout", Posting.amount_minor), else_=0)
+    paid = case((JournalEntry.kind == EntryKind.PAYOUT, Posting.amount_minor), else_=0)
     row = (
         await session.execute(
             select(
@@ -143,7 +160,7 @@ class PartyPosting:
     """One movement on a party's payable, as the party sees it: positive when it is owed more."""
 
     at: datetime
-    kind: str  # the journal entry's kind: release, refund, payout
+    kind: str  # the journal entry's kind (an EntryKind value): release, refund, payout
     order_id: UUID | None
     account: str
     amount: Money

@@ -18,7 +18,7 @@ from kernel.money import Money
 from shop.models import Payout, Posting
 from shop.money import ledger
 from shop.money.gateway import PayoutGateway
-from shop.money.ledger import Leg
+from shop.money.ledger import EntryKind, Leg
 
 # Runs take this PostgreSQL advisory lock for their transaction, so concurrent runs queue up and the second
 # finds nothing left to pay. (SQLite's BEGIN IMMEDIATE already lets one writer in at a time.)
@@ -60,12 +60,16 @@ async def run(session: AsyncSession, clock: Clock, gateway: PayoutGateway, curre
         owed[party_id] -= due
         amount = Money(due, currency)
         entry = await ledger.post(
-            session, "payout", [Leg(account, amount), Leg(ledger.PAYOUTS, -amount)], now, memo=f"payout to {party_id}"
+            session,
+            EntryKind.PAYOUT,
+            [Leg(account, amount), Leg(ledger.PAYOUTS, -amount)],
+            now,
+            memo=f"payout to {party_id}",
         )
         reference = await gateway.pay(party_id, amount, reference=f"entry-{entry.id}")
         await ledger.post(
             session,
-            "payout_paid",
+            EntryKind.PAYOUT_PAID,
             [Leg(ledger.PAYOUTS, amount), Leg(ledger.PROVIDER_CLEARING, -amount)],
             now,
             memo=reference,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -100,8 +101,12 @@ class CartService:
             await self.session.flush()
 
     async def remove(self, buyer_id: UUID, product_id: UUID) -> None:
+        await self.remove_all(buyer_id, [product_id])
+
+    async def remove_all(self, buyer_id: UUID, product_ids: Iterable[UUID]) -> None:
+        """Take these products out of the buyer's cart, whatever their quantities; the other lines stay."""
         await self.session.execute(
-            delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id)
+            delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id.in_(list(product_ids)))
         )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from uuid import UUID
 
@@ -23,14 +25,12 @@ from shop.attribution.rule import Attribution, Decision
 from shop.catalog import deals
 from shop.catalog.products import CatalogService
 from shop.events import ORDERS_TOPIC, DealRemaining, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
-from shop.models import Category, Coupon, Deal, Order, OrderEvent, OrderLine, OrderStatus, Product
+from shop.models import Category, Coupon, Deal, Order, OrderAction, OrderLine, OrderStatus, Product
 from shop.money import escrow
 from shop.money.gateway import PaymentGateway
-from shop.orders import idempotency
-from shop.orders.idempotency import Replay
-from shop.orders.lifecycle import OrderService
-from shop.schemas import CheckoutIn, CheckoutOut
-from shop.views import order_out
+from shop.orders.carts import CartService
+from shop.orders.lifecycle import OrderService, OrderView
+from shop.schemas import CheckoutIn
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,14 @@ class _Line:
         return self.unit_price * self.quantity - Money(self.discount_minor, self.product.currency)
 
 
+@dataclass(frozen=True)
+class Placed:
+    """A paid basket: its checkout id and its orders (one per seller), as their buyer sees them."""
+
+    checkout_id: UUID
+    orders: list[OrderView]
+
+
 class Checkout:
     def __init__(
         self,
@@ -71,19 +79,18 @@ class Checkout:
         self.bus = bus
         self.attribution = attribution
         self.catalog = CatalogService(session, settings.currency)
+        self._uncommitted: list[str] = []  # charges placed in this transaction, voided unless it commits
 
-    async def place_order(self, buyer: CurrentUser, cart: CheckoutIn, key: str) -> Replay:
-        """Validate, reserve stock, charge once, write one order per seller and its escrow hold; keyed by ``key``.
+    async def place_order(self, buyer: CurrentUser, cart: CheckoutIn) -> Placed:
+        """Validate, reserve stock, charge once, write one order per seller and its escrow hold.
+
+        The paid products leave the buyer's cart in the same transaction. Nothing is committed here: run it inside
+        ``committing()``, so that what the caller writes beside the orders commits with them or not at all.
 
         Raises RuleBroken (422), Conflict (409, short stock: nothing reserved or charged), PaymentDeclined (402,
-        nothing reserved) or Unavailable (503). A replay of ``key`` with the same body returns the first response.
+        nothing reserved) or Unavailable (503).
         """
         now = self.clock.now()
-        claimed = await idempotency.claim(
-            self.session, f"checkout:{buyer.id}", idempotency.check_key(key), idempotency.request_hash(cart), now
-        )
-        if isinstance(claimed, Replay):
-            return claimed
         buyer_id = UUID(buyer.id)
         lines = await self._price(buyer_id, cart)  # validate everything first: nothing is reserved yet
         stock_left = {}
@@ -104,18 +111,30 @@ class Checkout:
             for deal, left in deals_left.items():
                 remaining = DealRemaining(str(deal.id), str(deal.product_id), left)
                 self.bus.after_commit(self.session, product_topic(deal.product_id), remaining)
+            # Bought is bought: a paid product leaves the cart whatever quantity it held; the other lines stay.
+            await CartService(self.session, self.catalog).remove_all(buyer_id, [line.product.id for line in lines])
             views = await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).views(orders)
-            reply = await idempotency.remember(
-                self.session,
-                claimed,
-                201,
-                CheckoutOut(checkout_id=str(checkout_id), orders=[order_out(view) for view in views]),
-            )
-            await self.session.commit()
         except BaseException:
             await self.gateway.void(charge.charge_id)  # the orders were not recorded, so the money goes back
             raise
-        return reply
+        self._uncommitted.append(charge.charge_id)
+        return Placed(checkout_id, views)
+
+    @asynccontextmanager
+    async def committing(self) -> AsyncIterator[None]:
+        """Commit the session's transaction after the block; if the block or the commit fails, void its charges.
+
+        A charge whose orders never reached the database must not keep the buyer's money.
+        """
+        try:
+            yield
+            await self.session.commit()
+        except BaseException:
+            for charge_id in self._uncommitted:
+                await self.gateway.void(charge_id)
+            raise
+        finally:
+            self._uncommitted.clear()
 
     async def _price(self, buyer_id: UUID, cart: CheckoutIn) -> list[_Line]:
         ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
@@ -216,10 +235,8 @@ class Checkout:
                     if line.decision is not None
                 ],
             )
-            self.session.add(
-                OrderEvent(
-                    order_id=order.id, action="paid", actor_id=UUID(buyer.id), at=now, detail={"charge_id": charge_id}
-                )
+            await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).record(
+                order, OrderAction.PAID, UUID(buyer.id), at=now, charge_id=charge_id
             )
             await escrow.hold(self.session, order, now)
             self.bus.after_commit(

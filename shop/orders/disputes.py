@@ -15,12 +15,13 @@ from kernel.clock import Clock
 from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken
 from kernel.money import Money
 from kernel.settings import ShopSettings
-from shop.models import Dispute, DisputeStatus, Order, OrderStatus
+from shop.models import Dispute, DisputeStatus, Order, OrderAction, OrderStatus
 from shop.orders.lifecycle import OrderService
 from shop.schemas import DisputeIn, ResolveIn
 
 S = OrderStatus
 D = DisputeStatus
+A = OrderAction
 ACTIVE = (D.OPEN, D.ESCALATED)
 
 
@@ -68,7 +69,7 @@ class DisputeService:
         )
         self.session.add(dispute)
         order.status_before_dispute, order.status, order.auto_confirm_at = order.status, S.DISPUTED, None
-        await self.orders.record(order, "dispute_opened", UUID(buyer.id), reason=data.reason, requested=requested)
+        await self.orders.record(order, A.DISPUTE_OPENED, UUID(buyer.id), reason=data.reason, requested=requested)
         await self.session.flush()
         return dispute
 
@@ -105,18 +106,18 @@ class DisputeService:
         dispute.status, dispute.resolved_at, dispute.refunded_minor = D.REFUNDED, self.clock.now(), amount.amount_minor
         dispute.resolution_note = data.note
         self._resume(order, refunded=True)
-        await self.orders.record(order, "dispute_refunded", actor, dispute_id=str(dispute.id), amount=amount)
+        await self.orders.record(order, A.DISPUTE_REFUNDED, actor, dispute_id=str(dispute.id), amount=amount)
         return dispute
 
     async def _escalate(self, dispute: Dispute, order: Order, actor: UUID | None, why: str) -> Dispute:
         dispute.status, dispute.respond_by = D.ESCALATED, None
-        await self.orders.record(order, "dispute_escalated", actor, dispute_id=str(dispute.id), why=why)
+        await self.orders.record(order, A.DISPUTE_ESCALATED, actor, dispute_id=str(dispute.id), why=why)
         return dispute
 
     async def _reject(self, dispute: Dispute, order: Order, actor: UUID, note: str) -> Dispute:
         dispute.status, dispute.resolved_at, dispute.resolution_note = D.REJECTED, self.clock.now(), note
         self._resume(order, refunded=False)
-        await self.orders.record(order, "dispute_rejected", actor, dispute_id=str(dispute.id))
+        await self.orders.record(order, A.DISPUTE_REJECTED, actor, dispute_id=str(dispute.id))
         return dispute
 
     def _resume(self, order: Order, refunded: bool) -> None:

@@ -21,16 +21,20 @@ from shop.models import IdempotencyKey
 
 
 @dataclass(frozen=True)
-class Replay:
+class Answer:
+    """A keyed request's answer as stored: what the first request got, and every retry gets again."""
+
     status_code: int
     body: dict[str, Any]
 
 
 def request_hash(body: msgspec.Struct) -> str:
+    """A digest of the request body, so a key sent again with another body is told apart from a retry."""
     return hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()
 
 
 def check_key(key: str | None) -> str:
+    """``key`` if it is usable (8 to 200 printable characters); otherwise RuleBroken (422) naming the header."""
     if not key or not 8 <= len(key) <= 200 or not key.isprintable():
         raise RuleBroken(
             "idempotency_key_required",
@@ -40,7 +44,7 @@ def check_key(key: str | None) -> str:
     return key
 
 
-async def claim(session: AsyncSession, scope: str, key: str, digest: str, now: datetime) -> IdempotencyKey | Replay:
+async def claim(session: AsyncSession, scope: str, key: str, digest: str, now: datetime) -> IdempotencyKey | Answer:
     """Claim ``key`` for this request, or return the first response if the same request was done before."""
     record = IdempotencyKey(scope=scope, key=key, request_hash=digest, created_at=now)
     try:
@@ -62,11 +66,12 @@ async def claim(session: AsyncSession, scope: str, key: str, digest: str, now: d
             "idempotency_key_reused",
             "This Idempotency-Key was used with a different request body; use a new key for a new request.",
         )
-    return Replay(earlier.status_code or 200, earlier.response)
+    return Answer(earlier.status_code or 200, earlier.response)
 
 
-async def remember(session: AsyncSession, record: IdempotencyKey, status_code: int, body: msgspec.Struct) -> Replay:
+async def remember(session: AsyncSession, record: IdempotencyKey, status_code: int, body: msgspec.Struct) -> Answer:
+    """Store the answer to the request that claimed ``record``, in its transaction, for every retry to get."""
     record.status_code = status_code
     record.response = msgspec.to_builtins(body)
     await session.flush()
-    return Replay(status_code, record.response)
+    return Answer(status_code, record.response)

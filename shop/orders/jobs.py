@@ -18,7 +18,7 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.jobs import Job, claim_due
 from kernel.settings import ShopSettings
-from shop.models import Dispute, DisputeStatus, Order, OrderStatus
+from shop.models import Dispute, DisputeStatus, Order, OrderAction, OrderStatus
 from shop.money.gateway import PaymentGateway
 from shop.orders.disputes import DisputeService
 from shop.orders.lifecycle import OrderService
@@ -47,7 +47,9 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
             service = orders(session, clock)
             order = await service.locked(order_id)
             if order.status == OrderStatus.PAID and order.ship_by and order.ship_by <= clock.now():
-                await service.cancel(order, None, "cancelled_not_shipped", "not shipped by the ship-by deadline")
+                await service.cancel(
+                    order, None, OrderAction.CANCELLED_NOT_SHIPPED, "not shipped by the ship-by deadline"
+                )
 
         query = select(Order.id).where(Order.status == OrderStatus.PAID)
         return await each_due(db, clock, query, Order.ship_by, act)
@@ -62,7 +64,7 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
                 and order.released_at is None
                 and order.status in (OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED)
             ):
-                await service.complete(order, None, "auto_confirmed")
+                await service.complete(order, None, OrderAction.AUTO_CONFIRMED)
 
         query = select(Order.id).where(Order.status.in_([OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED]))
         return await each_due(db, clock, query, Order.auto_confirm_at, act)

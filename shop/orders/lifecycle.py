@@ -7,6 +7,7 @@ confirmation racing a dispute or the sweeper ends in one consistent state.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,11 +25,12 @@ from kernel.pagination import decode_cursor, encode_cursor
 from kernel.settings import ShopSettings
 from shop.catalog.products import CatalogService
 from shop.events import ORDERS_TOPIC, OrderCompleted, OrderRefunded, StockChanged, product_topic
-from shop.models import Order, OrderEvent, OrderLine, OrderStatus
+from shop.models import Order, OrderAction, OrderEvent, OrderLine, OrderStatus
 from shop.money import escrow
 from shop.money.gateway import PaymentGateway
 
 S = OrderStatus
+A = OrderAction
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,25 @@ class OrderService:
             raise NotFound("order_not_found", f"There is no order {order_id}.")
         return order
 
-    async def record(self, order: Order, action: str, actor: UUID | None, **detail: Any) -> None:
+    async def record(
+        self, order: Order, action: OrderAction, actor: UUID | None, at: datetime | None = None, **detail: Any
+    ) -> None:
+        """Write the order's audit row for one transition: the only place an ``OrderEvent`` is made.
+
+        Args:
+            order: The order that changed.
+            action: What happened to it.
+            actor: Who did it; None for the sweeper.
+            at: When, if the caller already stamped the change (checkout's orders are created at one instant);
+                otherwise now.
+            **detail: What the timeline shows beside the action (carrier, amount, reason ...), stored as JSON.
+        """
         self.session.add(
             OrderEvent(
                 order_id=order.id,
                 action=action,
                 actor_id=actor,
-                at=self.clock.now(),
+                at=at or self.clock.now(),
                 detail=msgspec.to_builtins(detail),
             )
         )
@@ -137,7 +151,7 @@ class OrderService:
         order.shipped_at, order.ship_by = now, None
         order.auto_confirm_at = now + self.settings.auto_confirm_after
         await self.record(
-            order, "shipped", UUID(seller.id), carrier=order.carrier, tracking_number=order.tracking_number
+            order, A.SHIPPED, UUID(seller.id), carrier=order.carrier, tracking_number=order.tracking_number
         )
         return order
 
@@ -145,9 +159,9 @@ class OrderService:
         order = await self._locked_for(buyer, order_id)
         if order.buyer_id != UUID(buyer.id):
             raise Forbidden("not_your_order", "Only the buyer confirms delivery.")
-        return await self.complete(order, UUID(buyer.id), "delivery_confirmed")
+        return await self.complete(order, UUID(buyer.id), A.DELIVERY_CONFIRMED)
 
-    async def complete(self, order: Order, actor: UUID | None, action: str) -> Order:
+    async def complete(self, order: Order, actor: UUID | None, action: OrderAction) -> Order:
         """Complete a delivered order and release its escrow (buyer's confirmation or the auto-confirm window)."""
         if order.released_at is not None or order.status not in (S.SHIPPED, S.PARTIALLY_REFUNDED):
             raise Conflict(
@@ -156,7 +170,9 @@ class OrderService:
                 order_status=order.status,
             )
         now = self.clock.now()
-        lines = list(await self.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id)))
+        lines = list(
+            await self.session.scalars(select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.id))
+        )
         await escrow.release(self.session, order, lines, now, self.settings.dispute_window)
         order.status = S.COMPLETED if order.refunded_minor == 0 else S.PARTIALLY_REFUNDED
         order.completed_at = order.released_at = now
@@ -166,7 +182,7 @@ class OrderService:
         self.bus.after_commit(self.session, ORDERS_TOPIC, OrderCompleted(str(order.id), order.total))
         return order
 
-    async def cancel(self, order: Order, actor: UUID | None, action: str, reason: str) -> Order:
+    async def cancel(self, order: Order, actor: UUID | None, action: OrderAction, reason: str) -> Order:
         """Cancel an unshipped order: refund the buyer in full and put the stock back."""
         _expect(order, {S.PAID}, "cancel")
         await self.refund(order, order.refundable, actor)
@@ -184,7 +200,7 @@ class OrderService:
         order = await self._locked_for(seller, order_id)
         if order.seller_id != UUID(seller.id):
             raise Forbidden("not_your_order", "Only the order's seller can cancel it.")
-        return await self.cancel(order, UUID(seller.id), "cancelled_by_seller", reason)
+        return await self.cancel(order, UUID(seller.id), A.CANCELLED_BY_SELLER, reason)
 
     async def refund(self, order: Order, amount: Money, actor: UUID | None) -> None:
         """Send ``amount`` back to the buyer, never more than was paid minus earlier refunds."""
@@ -197,7 +213,7 @@ class OrderService:
         await self.gateway.refund(order.charge_id, amount)
         await escrow.refund(self.session, order, amount, self.clock.now())
         order.refunded_minor += amount.amount_minor
-        await self.record(order, "refunded", actor, amount=amount)
+        await self.record(order, A.REFUNDED, actor, amount=amount)
         self.bus.after_commit(
             self.session,
             ORDERS_TOPIC,

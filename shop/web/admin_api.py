@@ -16,9 +16,7 @@ from kernel.money import Money
 from kernel.problems import problem_spec
 from shop.catalog.products import CatalogService
 from shop.money import ledger, payouts
-from shop.orders import idempotency
 from shop.orders.disputes import DisputeService
-from shop.orders.idempotency import Replay
 from shop.schemas import (
     AccountBalanceOut,
     CategoryIn,
@@ -30,7 +28,7 @@ from shop.schemas import (
 )
 from shop.views import dispute_out
 from shop.web.deps import SHOP_DEPENDENCIES
-from shop.web.responses import IdempotencyKey, replayed
+from shop.web.idempotent import IdempotencyKey, idempotent, respond
 
 
 class AdminController(Controller):
@@ -56,18 +54,19 @@ class AdminController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[PayoutRunOut]:
         """Pay every positive available balance once. Needs an Idempotency-Key."""
-        now = state.clock.now()
-        key = idempotency.check_key(idempotency_key)
-        claimed = await idempotency.claim(db_session, "payouts", key, idempotency.request_hash(msgspec.Struct()), now)
-        if isinstance(claimed, Replay):
-            return replayed(claimed)
         currency = state.settings.shop.currency
-        paid = await payouts.run(db_session, state.clock, state.shop.payouts, currency)
-        out = PayoutRunOut(
-            [PayoutOut(p.party_id, p.account, p.amount, p.provider_ref) for p in paid],
-            sum((p.amount for p in paid), Money.zero(currency)),
-        )
-        return replayed(await idempotency.remember(db_session, claimed, 200, out))
+
+        async def run() -> tuple[PayoutRunOut, int]:
+            paid = await payouts.run(db_session, state.clock, state.shop.payouts, currency)
+            out = PayoutRunOut(
+                [PayoutOut(p.party_id, p.account, p.amount, p.provider_ref) for p in paid],
+                sum((p.amount for p in paid), Money.zero(currency)),
+            )
+            return out, 200
+
+        # A run takes no body, so its key alone tells a retry from a new run.
+        now = state.clock.now()
+        return respond(await idempotent(db_session, "payouts", idempotency_key, msgspec.Struct(), run, now=now))
 
     @get("/disputes")
     async def dispute_queue(

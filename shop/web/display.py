@@ -11,7 +11,8 @@ from typing import Any
 
 from kernel.money import MINOR_UNITS, Money
 from kernel.web import format_money
-from shop.models import OrderStatus
+from shop.models import OrderAction, OrderStatus
+from shop.money.ledger import EntryKind
 
 STATUS_LABELS: dict[str, str] = {
     OrderStatus.PAID: "Paid, waiting to ship",
@@ -29,10 +30,12 @@ DISPUTE_REASONS = {
     "not_as_described": "It is not as described",
 }
 
-POSTING_KINDS = {
-    "release": "Sale released from escrow",
-    "refund": "Claw-back after refund",
-    "payout": "Paid out",
+A = OrderAction
+
+POSTING_KINDS: dict[str, str] = {
+    EntryKind.RELEASE: "Sale released from escrow",
+    EntryKind.REFUND: "Claw-back after refund",
+    EntryKind.PAYOUT: "Paid out",
 }
 
 SORTS = {"newest": "Newest", "price_asc": "Price: low to high", "price_desc": "Price: high to low"}
@@ -61,25 +64,25 @@ def status_label(status: str) -> str:
 
 def event_line(action: str, detail: dict[str, Any]) -> str:
     """One line of an order's timeline."""
-    if action == "paid":
+    if action == A.PAID:
         return "Paid: the money is held in escrow"
-    if action == "shipped":
+    if action == A.SHIPPED:
         return f"Shipped with {detail.get('carrier', '')}, tracking {detail.get('tracking_number', '')}"
-    if action == "delivery_confirmed":
+    if action == A.DELIVERY_CONFIRMED:
         return "Delivery confirmed by the buyer: escrow released"
-    if action == "auto_confirmed":
+    if action == A.AUTO_CONFIRMED:
         return "Confirmed automatically after the delivery window: escrow released"
-    if action in ("cancelled_not_shipped", "cancelled_by_seller"):
-        who = "not shipped by the deadline" if action == "cancelled_not_shipped" else "by the seller"
+    if action in (A.CANCELLED_NOT_SHIPPED, A.CANCELLED_BY_SELLER):
+        who = "not shipped by the deadline" if action == A.CANCELLED_NOT_SHIPPED else "by the seller"
         return f"Cancelled {who}; refunded in full"
-    if action in ("refunded", "dispute_refunded"):
+    if action in (A.REFUNDED, A.DISPUTE_REFUNDED):
         amount = detail.get("amount")
         return f"Refunded {format_money(amount)}" if amount else "Refunded"
-    if action == "dispute_opened":
+    if action == A.DISPUTE_OPENED:
         return f"Dispute opened: {DISPUTE_REASONS.get(str(detail.get('reason')), 'other')}"
-    if action == "dispute_escalated":
+    if action == A.DISPUTE_ESCALATED:
         return "Dispute passed to LiveCommerce for a decision"
-    if action == "dispute_rejected":
+    if action == A.DISPUTE_REJECTED:
         return "Dispute closed without a refund"
     return action.replace("_", " ").capitalize()
 

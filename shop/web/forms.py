@@ -8,6 +8,7 @@ them to show each message beside its field, and anywhere else they become an ord
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -15,10 +16,13 @@ import msgspec
 
 from kernel.errors import DomainError, RuleBroken
 from kernel.money import MINOR_UNITS
+from shop.schemas import CheckoutIn, SourceIn
 
 # No price or refund on this platform needs more than 13 digits before the point (see kernel.money.AmountMinor);
 # refusing longer numbers early keeps Decimal from building enormous integers out of "1e999999".
 MAX_MAJOR_DIGITS = 13
+ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+CHECKOUT_FIELDS = (*ADDRESS_FIELDS, "card", "coupon_code")
 T = TypeVar("T")
 
 
@@ -103,3 +107,45 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     """A form's errors from a DomainError: each named field's message, and the whole sentence under ``form``."""
     errors = {str(e.get("field", "form")): str(e.get("message", "")) for e in exc.extra.get("errors", [])}
     return {"form": exc.detail, **errors}
+
+
+def checkout_values(form: Mapping[str, Any], *extra: str) -> dict[str, str]:
+    """A checkout form's own fields (the address, ``card``, ``coupon_code`` and ``extra``), trimmed, to show again."""
+    return {name: str(form.get(name, "")).strip() for name in (*CHECKOUT_FIELDS, *extra)}
+
+
+def checkout_in(values: Mapping[str, str], items: list[dict[str, Any]]) -> CheckoutIn:
+    """A checkout form as the CheckoutIn the JSON API takes: the checkout page and quick buy read it alike.
+
+    Args:
+        values: The form's fields from :func:`checkout_values`; an empty ``coupon_code`` means none.
+        items: One per line: ``product_id``, ``quantity`` as typed, ``source`` (a dict, or the JSON of one as the
+            checkout page keeps it in a hidden field; empty or None for none) and optionally ``deal_id``.
+
+    Raises:
+        RuleBroken: 422 ``invalid_form`` naming the first field in the way.
+    """
+    lines = [
+        {**item, "quantity": whole_number(item["quantity"], "quantity"), "source": _source(item.get("source"))}
+        for item in items
+    ]
+    return convert(
+        {
+            "items": lines,
+            "shipping_address": {name: values.get(name, "") for name in ADDRESS_FIELDS},
+            "payment": {"method": "sandbox", "token": values.get("card", "")},
+            **({"coupon_code": values["coupon_code"]} if values.get("coupon_code") else {}),
+        },
+        CheckoutIn,
+    )
+
+
+def _source(raw: str | dict[str, str] | None) -> SourceIn | dict[str, str] | None:
+    if not isinstance(raw, str):
+        return raw or None
+    if not raw:
+        return None
+    try:
+        return msgspec.json.decode(raw, type=SourceIn)
+    except msgspec.DecodeError:
+        raise RuleBroken("invalid_form", "The basket's source could not be read; open checkout again.") from None

@@ -16,10 +16,8 @@ from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
 from shop.catalog.products import parse_uuid
 from shop.money import ledger
-from shop.orders import idempotency
 from shop.orders.checkout import Checkout
 from shop.orders.disputes import DisputeService
-from shop.orders.idempotency import Replay
 from shop.orders.lifecycle import OrderService
 from shop.schemas import (
     BalancesOut,
@@ -34,7 +32,8 @@ from shop.schemas import (
 )
 from shop.views import dispute_out, order_out
 from shop.web.deps import SHOP_DEPENDENCIES
-from shop.web.responses import CONFLICT, NOT_FOUND, IdempotencyKey, replayed
+from shop.web.idempotent import IdempotencyKey, idempotent, keyed_checkout, respond
+from shop.web.responses import CONFLICT, NOT_FOUND
 
 
 class OrderController(Controller):
@@ -60,7 +59,7 @@ class OrderController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[CheckoutOut]:
         """Pay for a basket: one order per seller, the money held in escrow. Needs an Idempotency-Key."""
-        return replayed(await checkout.place_order(current_user, data, idempotency_key))
+        return respond(await keyed_checkout(checkout, current_user, data, idempotency_key))
 
     @get("/orders")
     async def list_orders(
@@ -166,21 +165,13 @@ class OrderController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[DisputeOut]:
         """The seller accepts (refund) or rejects; an admin refunds any amount up to what is left, or rejects."""
+
+        async def resolve() -> tuple[DisputeOut, int]:
+            return dispute_out(await disputes.resolve(current_user, parse_uuid(dispute_id, "dispute"), data)), 200
+
         scope = f"resolve:{current_user.id}"
-        if idempotency_key:
-            claimed = await idempotency.claim(
-                db_session,
-                scope,
-                idempotency.check_key(idempotency_key),
-                idempotency.request_hash(data),
-                state.clock.now(),
-            )
-            if isinstance(claimed, Replay):
-                return replayed(claimed)
-        out = dispute_out(await disputes.resolve(current_user, parse_uuid(dispute_id, "dispute"), data))
-        if idempotency_key:
-            await idempotency.remember(db_session, claimed, 200, out)
-        return Response(out, status_code=200)
+        now = state.clock.now()
+        return respond(await idempotent(db_session, scope, idempotency_key, data, resolve, now=now, required=False))
 
     @get("/balances", guards=[requires_role(Role.SELLER, Role.INFLUENCER)])
     async def balances(

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -23,17 +22,18 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import requires_signed_in
-from kernel.errors import DomainError, RuleBroken
+from kernel.errors import DomainError
 from kernel.money import Money
 from kernel.problems import PAGE_ERRORS
 from shop.catalog.products import CatalogService, ProductSort, parse_uuid
 from shop.orders.carts import CartLine, CartService
 from shop.orders.checkout import Checkout
-from shop.schemas import CartItemIn, CheckoutIn, SourceIn
+from shop.schemas import CartItemIn
 from shop.views import product_out
 from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import CARDS, COUNTRIES, SORTS
-from shop.web.forms import convert, field_errors, whole_number
+from shop.web.forms import checkout_in, checkout_values, convert, field_errors, whole_number
+from shop.web.idempotent import keyed_checkout
 from shop.web.order_pages import OrderPages
 from shop.web.quick_buy import QuickBuy
 from shop.web.rendering import fragment, go, me, my_id, page, toast
@@ -192,9 +192,6 @@ def _currency(state: State) -> str:
 
 
 # Checkout -----------------------------------------------------------------------------------------------------
-ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
-
-
 def _checkout_context(
     lines: list[CartLine], currency: str, key: str, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, Any]:
@@ -207,15 +204,6 @@ def _checkout_context(
         "cards": CARDS,
         "countries": COUNTRIES,
     }
-
-
-def _source(raw: str) -> SourceIn | None:
-    if not raw:
-        return None
-    try:
-        return msgspec.json.decode(raw, type=SourceIn)
-    except msgspec.DecodeError:
-        raise RuleBroken("invalid_form", "The basket's source could not be read; open checkout again.") from None
 
 
 class CheckoutPages(Controller):
@@ -247,29 +235,16 @@ class CheckoutPages(Controller):
         """Pay for the items the checkout page showed (its hidden fields), with the page's Idempotency-Key."""
         form = await request.form()
         key = form.get("idempotency_key", "")
-        values = {name: form.get(name, "").strip() for name in (*ADDRESS_FIELDS, "card", "coupon_code")}
-        try:
-            sources = form.getall("source", [])  # one per line, "" where the line has none
-            items = [
-                {
-                    "product_id": product_id,
-                    "quantity": whole_number(quantity, "quantity"),
-                    "source": _source(sources[index] if index < len(sources) else ""),
-                }
-                for index, (product_id, quantity) in enumerate(
-                    zip(form.getall("product_id", []), form.getall("quantity", []), strict=False)
-                )
-            ]
-            data = convert(
-                {
-                    "items": items,
-                    "shipping_address": {name: values[name] for name in ADDRESS_FIELDS},
-                    "payment": {"method": "sandbox", "token": values["card"]},
-                    **({"coupon_code": values["coupon_code"]} if values["coupon_code"] else {}),
-                },
-                CheckoutIn,
+        values = checkout_values(form)
+        sources = form.getall("source", [])  # one per line, "" where the line has none
+        items = [
+            {"product_id": product_id, "quantity": quantity, "source": sources[index] if index < len(sources) else ""}
+            for index, (product_id, quantity) in enumerate(
+                zip(form.getall("product_id", []), form.getall("quantity", []), strict=False)
             )
-            reply = await checkout.place_order(me(request), data, key)
+        ]
+        try:
+            answer = await keyed_checkout(checkout, me(request), checkout_in(values, items), key)
         except DomainError as exc:
             await db_session.rollback()  # nothing reserved, claimed or charged stays; the page reads the cart afresh
             lines = await carts.lines(my_id(request))
@@ -277,9 +252,7 @@ class CheckoutPages(Controller):
             if request.htmx:
                 return fragment("shop/partials/_checkout_form.html", status_code=exc.status, **context)
             return await page(request, "shop/checkout.html", carts, status_code=exc.status, **context)
-        for item in data.items:  # the paid lines leave the cart; anything added meanwhile stays
-            await carts.remove(my_id(request), UUID(item.product_id))
-        return go(request, f"/shop/orders?placed={reply.body['checkout_id']}")
+        return go(request, f"/shop/orders?placed={answer.body['checkout_id']}")
 
 
 SHOP_PAGES = [CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES]

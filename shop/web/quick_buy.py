@@ -13,8 +13,9 @@ Stable URLs (other pages depend on them):
 ``POST /shop/products/{product_id}/buy``
     The form's submission (fields ``quantity``, ``name``, ``line1``, ``city``, ``postal_code``, ``country``, ``card``,
     ``idempotency_key`` and the hidden ``post_id`` / ``room_id`` / ``deal_id``). Places the order through
-    ``Checkout.place_order`` and answers the same fragment showing the placed order, or the form again with the
-    problem beside its field (with the problem's status); without htmx, success is a 303 to the orders page.
+    ``Checkout.place_order`` (the product leaves the buyer's cart, if it was there) and answers the same fragment
+    showing the placed order, or the form again with the problem beside its field (with the problem's status);
+    without htmx, success is a 303 to the orders page.
     The Idempotency-Key made when the form was rendered means a double click pays once.
 ``GET /shop/products/{product_id}/buy/closed``
     The empty placeholder, for the form's Cancel button.
@@ -39,15 +40,14 @@ from kernel.errors import DomainError, NotFound
 from shop.catalog.deals import DealInfo, get_deal
 from shop.catalog.products import CatalogService
 from shop.orders.checkout import Checkout
-from shop.schemas import CheckoutIn
 from shop.views import product_out
 from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import CARDS, COUNTRIES
-from shop.web.forms import convert, field_errors, whole_number
+from shop.web.forms import checkout_in, checkout_values, field_errors
+from shop.web.idempotent import keyed_checkout
 from shop.web.rendering import fragment
 
 TEMPLATE = "shop/partials/_quick_buy.html"
-ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
 CONTEXT_FIELDS = ("post_id", "room_id", "deal_id")
 
 
@@ -93,33 +93,24 @@ class QuickBuy(Controller):
         state: State,
     ) -> Response[Any]:
         form = await request.form()
-        values = {name: str(form.get(name, "")).strip() for name in (*ADDRESS_FIELDS, "card", "quantity")}
+        values = checkout_values(form, "quantity")
         context = _context({k: str(form.get(k, "")) for k in CONTEXT_FIELDS})
         key = str(form.get("idempotency_key", ""))
-        source = {k: v for k, v in context.items() if k != "deal_id"} or None
+        item: dict[str, Any] = {
+            "product_id": str(product_id),
+            "quantity": values["quantity"],
+            "source": {k: v for k, v in context.items() if k != "deal_id"} or None,
+        }
+        if "deal_id" in context:
+            item["deal_id"] = context["deal_id"]
         try:
-            item: dict[str, Any] = {
-                "product_id": str(product_id),
-                "quantity": whole_number(values["quantity"], "quantity"),
-                "source": source,
-            }
-            if "deal_id" in context:
-                item["deal_id"] = context["deal_id"]
-            data = convert(
-                {
-                    "items": [item],
-                    "shipping_address": {name: values[name] for name in ADDRESS_FIELDS},
-                    "payment": {"method": "sandbox", "token": values["card"]},
-                },
-                CheckoutIn,
-            )
-            reply = await checkout.place_order(request.user, data, key)
+            answer = await keyed_checkout(checkout, request.user, checkout_in(values, [item]), key)
         except DomainError as exc:
             await db_session.rollback()  # nothing reserved or charged stays
             product = product_out(await catalog.view(product_id))
             deal = await _deal(db_session, product_id, context)
             return _render(product, deal, context, values, field_errors(exc), key, status_code=exc.status)
-        body = reply.body
+        body = answer.body
         if not request.htmx:  # a plain form post (no script): on to the orders page, as the checkout page does
             return Redirect(f"/shop/orders?placed={body['checkout_id']}", status_code=303)
         product = product_out(await catalog.view(product_id))

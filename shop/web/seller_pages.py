@@ -217,11 +217,11 @@ def _earning_lines(
     lines = []
     for p in postings:
         order = f"order {short_id(p.order_id)}" if p.order_id else ""
-        if p.kind == "payout":
+        if p.kind == ledger.EntryKind.PAYOUT:
             note = "Sent to your payout account"
         elif p.available_at <= now:
             note = f"Available since {absolute(p.available_at)}"
-        elif p.kind == "release":
+        elif p.kind == ledger.EntryKind.RELEASE:
             note = f"Available {absolute(p.available_at)}, after the {window} Buyer Protection window on {order}"
         else:
             note = f"Taken from your pending balance for {order}, before it becomes available"

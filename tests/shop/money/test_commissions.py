@@ -1,7 +1,9 @@
-"""Properties of shop.commissions.split: the held amount is shared out exactly, whatever the lines and rates."""
+"""Properties of shop.money.commissions: the held amount is shared out exactly, whatever the lines and rates, and
+the per-line creator commissions the reports count add up to what the split pays each creator."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from fractions import Fraction
 from uuid import UUID
 
@@ -10,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kernel.money import Money
-from shop.money.commissions import BPS, LineTerms, Split, split
+from shop.money.commissions import BPS, LineTerms, Split, creator_commissions, split
 
 CREATORS = [UUID(int=n) for n in range(1, 4)]
 currencies = st.sampled_from(["USD", "JPY"])
@@ -117,6 +119,21 @@ def test_split_is_deterministic(case: tuple[Money, list[LineTerms]]) -> None:
     again = split(Money(held.amount_minor, held.currency), [LineTerms(**vars(line)) for line in lines])
     assert again == first
     assert list(again.creators) == list(first.creators)
+
+
+@given(held_and_lines())
+def test_each_lines_creator_commission_adds_up_to_what_the_split_pays_its_creator(
+    case: tuple[Money, list[LineTerms]],
+) -> None:
+    held, lines = case
+    commissions = creator_commissions(held, lines)
+    per_creator: dict[UUID, int] = defaultdict(int)
+    for line, commission in zip(lines, commissions, strict=True):
+        if line.creator_id is None:
+            assert commission == Money.zero(held.currency)
+        elif commission.amount_minor:
+            per_creator[line.creator_id] += commission.amount_minor
+    assert per_creator == {creator: m.amount_minor for creator, m in split(held, lines).creators.items()}
 
 
 def test_rates_above_the_whole_line_are_refused() -> None:
