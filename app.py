@@ -110,7 +110,7 @@ def create_app(
     redis = Redis.from_url(settings.redis_url, health_check_interval=10) if settings.redis_url else None
     channels: ChannelsPlugin = channels_plugin(redis)
     bus = Bus(channels)
-    shop = shop_runtime or ShopRuntime()
+    shop = shop_runtime or ShopRuntime.sandbox(settings.data_dir)
     # replace=False: resolvers a test put in its ShopRuntime stay in place.
     shop.attribution.register("post_id", post_author, replace=False)
     shop.attribution.register("room_id", room_host, replace=False)

@@ -117,6 +117,37 @@ class IdempotencyKey(UUIDv7Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
+class ChargeIntentStatus(StrEnum):
+    OPEN = "open"  # recorded before charging; an attempt may hold a provider charge
+    COMPLETED = "completed"  # its orders committed with the charge
+    VOIDED = "voided"  # abandoned: whatever the provider charged under its reference was voided
+
+
+class ChargeIntent(UUIDv7Base):
+    """A checkout's intent to charge, committed before the provider is asked, so no charge can go unaccounted.
+
+    Its id is the checkout's id. The provider gets ``reference`` as its own idempotency key: a retry after a crash
+    gets the same charge back, never a second one. A voided intent that is tried again starts a new attempt, and so
+    a new reference.
+    """
+
+    __tablename__ = "shop_charge_intent"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    scope: Mapped[str] = mapped_column(String(80))  # as the Idempotency-Key's: the operation and the buyer
+    key: Mapped[str] = mapped_column(String(200))
+    buyer_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    attempt: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16))
+    charge_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    attempted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+    @property
+    def reference(self) -> str:
+        return f"{self.id}.{self.attempt}"
+
+
 class Order(UUIDv7Base):
     __tablename__ = "shop_order"
     __table_args__ = (
