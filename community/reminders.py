@@ -230,12 +230,3 @@ def ics_for(room: RoomView, public_url: str, now: datetime) -> str:
         "END:VCALENDAR",
     ]
     return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-async def reminded_rooms(session: AsyncSession, user_id: UUID, room_ids: list[UUID]) -> set[UUID]:
-    if not room_ids:
-        return set()
-    rows = await session.scalars(
-        select(RoomReminder.room_id).where(RoomReminder.user_id == user_id, RoomReminder.room_id.in_(room_ids))
-    )
-    return set(rows)
