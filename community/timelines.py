@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from community.models import Follow, Post, PostStatus
 from kernel import hooks
+from kernel.workers import Worker
 
 log = logging.getLogger("livecommerce.feed")
 
@@ -187,25 +188,22 @@ class FeedWriter:
         self.sessionmaker = sessionmaker
         self.cap = cap
         self._queue: asyncio.Queue[Sequence[Change]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("feed-writer", self._run)
         self._add = redis.register_script(_ADD_SCRIPT)
 
     def submit(self, changes: Sequence[Change]) -> None:
         self._queue.put_nowait(list(changes))
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="feed-writer")
+        self._worker.start()
 
     async def stop(self, drain_for: float = 5.0) -> None:
         """Finish what is queued (for at most ``drain_for`` seconds), then stop."""
-        if self._task is None:
+        if not self._worker.running:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), drain_for)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._worker.stop()
 
     async def drain(self) -> None:
         """Wait until every change submitted so far is applied (tests, the benchmark's seeding)."""
