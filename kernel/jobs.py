@@ -43,6 +43,10 @@ class Sweeper:
         self.jobs = list(jobs)
         self._worker = Worker("sweeper", self.run_once, every=self.interval)
 
+    def add(self, job: Job) -> None:
+        """Sweep ``job`` too, from the next start (another domain's deadlines on the same loop)."""
+        self.jobs.append(job)
+
     async def run_once(self) -> dict[str, int]:
         """Run every job once; a failing job is logged and does not stop the others."""
         handled: dict[str, int] = {}
