@@ -14,7 +14,6 @@ time they go live.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,6 +31,7 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, NotFound
 from kernel.jobs import Job
+from kernel.workers import Worker
 from live import ROOMS_TOPIC, RoomStatus, RoomStatusChanged, RoomView, live_now, room_by_id
 
 log = logging.getLogger("livecommerce.reminders")
@@ -136,25 +136,17 @@ class GoLiveNotifier:
         self.channels = channels
         self.db = db
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("room-reminders", self._listen)
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
         """Subscribe before the app serves, so no go-live is missed; a bus that cannot subscribe within
         ``SUBSCRIBE_TIMEOUT`` seconds is logged and left to the sweeper's ``MISSED_REMINDERS``."""
-        self._task = asyncio.create_task(self._listen(), name="room-reminders")
-        ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait({self._task, ready}, timeout=SUBSCRIBE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
+        if not await self._worker.started(self._ready, SUBSCRIBE_TIMEOUT):
             log.warning("reminders.not_subscribed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
 
     async def _listen(self) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
