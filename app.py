@@ -21,46 +21,24 @@ from litestar.stores.registry import StoreRegistry
 from litestar.template import TemplateConfig
 from redis.asyncio import Redis
 
-from community.controllers import COMMUNITY_CONTROLLERS
-from community.fanzone import FanZone
-from community.feed_controllers import FEED_CONTROLLERS
-from community.feed_pages import FEED_PAGES
-from community.pages import COMMUNITY_PAGES
-from community.posts import post_author
-from community.reminders import MISSED_REMINDERS
-from kernel.auth.controllers import auth_controller
+from community.plugin import CommunityPlugin
 from kernel.auth.guards import TokenAuthenticationMiddleware
 from kernel.auth.models import Role
-from kernel.auth.pages import account_pages
-from kernel.auth.passwords import Passwords
+from kernel.auth.plugin import AccountsPlugin
 from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
 from kernel.db import Database
 from kernel.health import healthz, readyz
 from kernel.inputs import check_input
-from kernel.jobs import Sweeper
 from kernel.logs import RequestIdMiddleware, configure_logging
 from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
+from kernel.shared import Shared
 from kernel.web import NavItem, configure_templates
-from live.channel import RoomChannel, room_channel
-from live.controllers import LIVE_CONTROLLERS
-from live.media import RoomLifecycle, RoomMedia
-from live.pages import LIVE_PAGES
-from live.rooms import room_host
-from live.whip import MEDIA_CONTROLLERS, media_node_cors, redirects
-from shop.attribution.rollups import rollup_job
-from shop.attribution.rule import titles_from
-from shop.attribution.touches import TouchRecorder
-from shop.orders.jobs import shop_jobs
+from live.plugin import LivePlugin
+from shop.plugin import ShopPlugin
 from shop.runtime import ShopRuntime
-from shop.web.admin_api import ADMIN_CONTROLLERS
-from shop.web.attribution_api import ATTRIBUTION_CONTROLLERS
-from shop.web.catalog_api import CATALOG_CONTROLLERS
-from shop.web.orders_api import ORDER_CONTROLLERS
-from shop.web.pages import SHOP_PAGES
-from shop.web.report_pages import REPORT_PAGES
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
@@ -109,65 +87,25 @@ def create_app(
     db = Database(settings.db)
     redis = Redis.from_url(settings.redis_url, health_check_interval=10) if settings.redis_url else None
     channels: ChannelsPlugin = channels_plugin(redis)
-    bus = Bus(channels)
-    shop = shop_runtime or ShopRuntime.sandbox(settings.data_dir)
-    # replace=False: resolvers a test put in its ShopRuntime stay in place.
-    shop.attribution.register("post_id", post_author, replace=False)
-    shop.attribution.register("room_id", room_host, replace=False)
-    sweeper = Sweeper(
-        db, clock, settings.shop.sweep_interval, jobs=[*shop_jobs(settings.shop, shop.payments, bus), MISSED_REMINDERS]
-    )
-    # Report rollups fold new touches and sales on their own loop, apart from the money deadlines.
-    rollups = Sweeper(db, clock, settings.shop.sweep_interval, jobs=[rollup_job()])
-    touches = TouchRecorder(db, clock)
-    # The WebRTC relay runs here unless this process only redirects WHIP/WHEP to media nodes.
-    media = None if redirects(settings.live) else RoomMedia(settings.live, RoomLifecycle(db, clock, bus, settings.live))
-    shop.attribution.read_pending_touches(touches)  # a click a moment before checkout still counts
-    shop.attribution.register_labels("room", titles_from("live_room"), replace=False)  # report labels
-    shop.attribution.register_labels("post", titles_from("community_post"), replace=False)
-    rooms_channel = RoomChannel(channels, db, clock, bus, redis, settings.live)
+    shared = Shared(settings, clock, db, redis, channels, Bus(channels))
+    shop = ShopPlugin(shared, shop_runtime)
+    # Live and community give shop their attribution resolvers and report labels; community's reminders are swept
+    # with shop's deadlines. Plugins start in this order and stop in the reverse one: the media relay and the room
+    # channel first, then the Fan Zone, then shop's workers.
+    domains = [
+        shop,
+        CommunityPlugin(shared, shop.runtime, shop.sweeper),
+        LivePlugin(shared, shop.runtime),
+    ]
 
-    fan_zone = FanZone(settings.community, db, redis, channels, clock)
-
-    async def start_background() -> None:
-        sweeper.start()
-        await fan_zone.start()
-        touches.start()
-        rollups.start()
-        rooms_channel.start()
-        if media is not None:
-            await media.start(channels)
-
-    async def stop_background() -> None:
-        if media is not None:
-            await media.close_all()
-        await rooms_channel.stop()
-        await fan_zone.stop()
-        await sweeper.stop()
-        await touches.stop()
-        await rollups.stop()
+    async def close_kernel() -> None:
+        # Runs after every domain plugin has stopped its background work (they insert theirs before this).
         if redis is not None:
             await redis.aclose()
         await db.dispose()
 
     return Litestar(
         route_handlers=[
-            auth_controller(settings),
-            *CATALOG_CONTROLLERS,
-            *ORDER_CONTROLLERS,
-            *ADMIN_CONTROLLERS,
-            *SHOP_PAGES,
-            *ATTRIBUTION_CONTROLLERS,
-            *REPORT_PAGES,
-            *LIVE_CONTROLLERS,
-            *LIVE_PAGES,
-            *MEDIA_CONTROLLERS,
-            room_channel,
-            *COMMUNITY_CONTROLLERS,
-            *COMMUNITY_PAGES,
-            *FEED_CONTROLLERS,
-            *FEED_PAGES,
-            account_pages(settings),
             healthz,
             readyz,
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
@@ -183,6 +121,8 @@ def create_app(
             ),
             channels,
             HTMXPlugin(),
+            AccountsPlugin(settings),
+            *domains,
         ],
         middleware=[
             RequestIdMiddleware,
@@ -211,27 +151,9 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/openapi.json", "/"])],
         ),
-        state=State(
-            {
-                "settings": settings,
-                "clock": clock,
-                "db": db,
-                "redis": redis,
-                "bus": bus,
-                "passwords": Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib),
-                "shop": shop,
-                "sweeper": sweeper,
-                "touches": touches,
-                "fan_zone": fan_zone,
-                "media": media,
-                "room_channel": rooms_channel,
-                "room_viewers": rooms_channel,
-            }
-        ),
+        state=State({"settings": settings, "clock": clock, "db": db, "redis": redis, "bus": shared.bus}),
         stores=_stores(redis),
         request_max_body_size=settings.max_body_bytes,
-        cors_config=media_node_cors(settings),  # a media node takes WHIP/WHEP the app's pages were redirected to
-        on_startup=[start_background],
-        on_shutdown=[stop_background],
+        on_shutdown=[close_kernel],
         logging_config=None,
     )

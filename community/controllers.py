@@ -8,11 +8,10 @@ from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.deps import COMMUNITY_DEPENDENCIES
 from community.engagement import CommentLimiter, EngagementService
 from community.follows import FollowService
 from community.leaderboard import Period, leaderboard
@@ -32,7 +31,7 @@ from community.schemas import (
     PostPage,
     PostPatch,
 )
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
 from shop import MAX_IMAGE_BYTES
@@ -57,7 +56,6 @@ class CoverUpload:
 class PostController(Controller):
     path = "/api/community/posts"
     tags = ["community"]
-    dependencies = {**COMMUNITY_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @post("/", guards=[requires_role(Role.INFLUENCER)], responses={422: UNKNOWN_PRODUCT})
     async def create(self, data: JSONBody[PostIn], posts: Posts, current_user: Me) -> PostOut:
@@ -157,7 +155,6 @@ class PostController(Controller):
 class CommunityController(Controller):
     path = "/api/community"
     tags = ["community"]
-    dependencies = {**COMMUNITY_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @delete("/comments/{comment_id:str}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
     async def delete_comment(self, comment_id: FromPath[str], engagement: Engagement, current_user: Me) -> None:

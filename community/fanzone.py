@@ -1,7 +1,7 @@
 """What the Fan Zone keeps per process: the trending snapshots, the Redis feed writer and the go-live notifier.
 
-``app.py`` makes one, starts it with the app and stops it at shutdown. Without Redis there is no writer: the feed is
-read from the database.
+The community plugin makes one, starts it with the app and stops it at shutdown. Without Redis there is no writer:
+the feed is read from the database.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from uuid import UUID
 from msgspec import Struct
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.models import Post, PostProduct, PostStatus, RoomReminder
@@ -37,7 +37,7 @@ from kernel.clock import Clock
 from kernel.errors import RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
 from kernel.settings import CommunitySettings
-from live.models import Room, RoomStatus
+from live import RoomStatus, RoomView, live_now, open_rooms_of_hosts, rooms_by_id, upcoming
 
 log = logging.getLogger("livecommerce.feed")
 STRIP_SIZE = 12
@@ -177,18 +177,8 @@ class FeedService:
         if not follows:
             return [], False
         post_keys = await self.followed_post_keys(reader_id, follows, before, limit + 1)
-        rooms = list(
-            await self.session.scalars(
-                select(Room)
-                .where(
-                    Room.host_id.in_(follows),
-                    Room.status.in_((RoomStatus.LIVE, RoomStatus.SCHEDULED)),
-                    _key_before(Room.created_at, Room.id, before),
-                )
-                .order_by(Room.created_at.desc(), Room.id.desc())
-                .limit(limit + 1)
-            )
-        )
+        room_before = (_at(before[0]), before[1]) if before is not None else None
+        rooms = await open_rooms_of_hosts(self.session, follows, before=room_before, limit=limit + 1)
         merged: list[tuple[Key, Any]] = [(k, ("post", k[1])) for k in post_keys]
         merged += [((micros(r.created_at), r.id), ("room", r)) for r in rooms]
         merged.sort(key=lambda pair: pair[0], reverse=True)
@@ -276,37 +266,19 @@ class FeedService:
             chunk, waiting = waiting[: limit - len(shown)], waiting[limit - len(shown) :]
             posts = await self._post_items([e.id for e in chunk if e.kind == "post"], "trending")
             room_ids = [e.id for e in chunk if e.kind == "room"]
-            room_rows = (
-                await self.session.scalars(select(Room).where(Room.id.in_(room_ids), Room.status != RoomStatus.ENDED))
-                if room_ids
-                else []
-            )
-            rooms = await self._room_items(reader_id, list(room_rows), "trending")
+            found = await rooms_by_id(self.session, room_ids)
+            open_rooms = [room for room in found.values() if room.status != RoomStatus.ENDED]
+            rooms = await self._room_items(reader_id, open_rooms, "trending")
             # Posts deleted or unpublished, and rooms that ended, since the snapshot are skipped.
             shown += [(e, item) for e in chunk if (item := (posts if e.kind == "post" else rooms).get(e.id))]
         return shown, bool(waiting)
 
     # Strips --------------------------------------------------------------------------------------------------------
     async def _strips(self, reader_id: UUID | None, follows: set[UUID]) -> tuple[list[RoomItem], list[RoomItem]]:
-        followed_first = case((Room.host_id.in_(list(follows)), 0), else_=1) if follows else None
-        live_order = [Room.started_at.desc(), Room.id.desc()]
-        soon_order = [Room.scheduled_for.asc().nulls_last(), Room.id.asc()]
-        if followed_first is not None:
-            live_order.insert(0, followed_first)
-            soon_order.insert(0, followed_first)
-        live = await self.session.scalars(
-            select(Room).where(Room.status == RoomStatus.LIVE).order_by(*live_order).limit(STRIP_SIZE)
+        live_rooms = await live_now(self.session, hosts_first=follows, limit=STRIP_SIZE)
+        soon_rooms = await upcoming(
+            self.session, not_before=self.clock.now() - STARTING_SOON_GRACE, hosts_first=follows, limit=STRIP_SIZE
         )
-        soon = await self.session.scalars(
-            select(Room)
-            .where(
-                Room.status == RoomStatus.SCHEDULED,
-                or_(Room.scheduled_for.is_(None), Room.scheduled_for >= self.clock.now() - STARTING_SOON_GRACE),
-            )
-            .order_by(*soon_order)
-            .limit(STRIP_SIZE)
-        )
-        live_rooms, soon_rooms = list(live), list(soon)
         items = await self._room_items(reader_id, live_rooms + soon_rooms, "strip")
         return [items[r.id] for r in live_rooms], [items[r.id] for r in soon_rooms]
 
@@ -342,7 +314,7 @@ class FeedService:
             for p in posts
         }
 
-    async def _room_items(self, reader_id: UUID | None, rooms: list[Room], reason: str) -> dict[UUID, RoomItem]:
+    async def _room_items(self, reader_id: UUID | None, rooms: list[RoomView], reason: str) -> dict[UUID, RoomItem]:
         if not rooms:
             return {}
         names = await authors(self.session, [r.host_id for r in rooms])

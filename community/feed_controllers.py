@@ -43,7 +43,6 @@ ROOM_NOT_FOUND = problem_spec("No such room")
 class FeedController(Controller):
     path = "/api/community"
     tags = ["community"]
-    dependencies = FEED_DEPENDENCIES
 
     @get("/feed", responses={422: problem_spec("The cursor is not one this server gave out")})
     async def feed(
@@ -107,7 +106,6 @@ class FeedController(Controller):
 
 @get(
     "/community/rooms/{room_id:uuid}/calendar.ics",
-    dependencies=FEED_DEPENDENCIES,
     media_type="text/calendar; charset=utf-8",
     include_in_schema=False,
 )

@@ -19,11 +19,9 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.feed import FeedService
-from community.feed_controllers import FEED_DEPENDENCIES
 from community.notifications import NotificationService
 from community.reminders import ReminderService
 from kernel.auth import requires_signed_in
-from kernel.problems import PAGE_ERRORS
 from shop import newest_products
 
 PAGE_SIZE = 10
@@ -45,7 +43,7 @@ async def _unread(request: Request[Any, Any, Any], notifications: NotificationSe
     return {"notification_count": await notifications.unread(UUID(request.user.id))}
 
 
-@get("/", include_in_schema=False, dependencies=FEED_DEPENDENCIES)
+@get("/")
 async def fan_zone(
     request: Request[Any, Any, Any],
     feed: NamedDependency[FeedService],
@@ -68,7 +66,7 @@ async def fan_zone(
     )
 
 
-@get("/fan-zone/items", include_in_schema=False, dependencies=FEED_DEPENDENCIES)
+@get("/fan-zone/items")
 async def fan_zone_items(
     request: Request[Any, Any, Any], feed: NamedDependency[FeedService], cursor: FromQuery[str | None] = None
 ) -> Template:
@@ -79,10 +77,7 @@ async def fan_zone_items(
 
 class ReminderPages(Controller):
     path = "/community/rooms"
-    include_in_schema = False
     guards = [requires_signed_in]
-    dependencies = FEED_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @post("/{room_id:uuid}/remind", status_code=200)
     async def remind(
@@ -107,10 +102,7 @@ class ReminderPages(Controller):
 
 class NotificationPages(Controller):
     path = "/community/notifications"
-    include_in_schema = False
     guards = [requires_signed_in]
-    dependencies = FEED_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def index(

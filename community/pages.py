@@ -21,7 +21,6 @@ from litestar.plugins.htmx import HTMXRequest, HTMXTemplate
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.deps import COMMUNITY_DEPENDENCIES
 from community.engagement import CommentLimiter, EngagementService
 from community.follows import FollowService
 from community.leaderboard import LEVELS, SCORING, Period, leaderboard
@@ -31,7 +30,6 @@ from community.profiles import ProfileService
 from community.rendering import split_embeds
 from community.studio import STUDIO_PAGES
 from kernel.auth import CurrentUser, Role, requires_signed_in
-from kernel.problems import PAGE_ERRORS
 from kernel.web import visitor
 from shop import TouchKind
 
@@ -42,9 +40,6 @@ def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
 
 class PostPages(Controller):
     path = "/posts"
-    include_in_schema = False
-    dependencies = COMMUNITY_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/{post_id:uuid}")
     async def post_page(
@@ -168,10 +163,7 @@ def _moderates(user: CurrentUser | None, author_id: str) -> bool:
 
 class CommentPages(Controller):
     path = "/comments"
-    include_in_schema = False
-    dependencies = COMMUNITY_DEPENDENCIES
     guards = [requires_signed_in]
-    exception_handlers = PAGE_ERRORS
 
     @post("/{comment_id:uuid}/delete", status_code=200)
     async def delete_comment(
@@ -189,9 +181,6 @@ class CommentPages(Controller):
 
 class CreatorPages(Controller):
     path = "/creators"
-    include_in_schema = False
-    dependencies = COMMUNITY_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/{creator_id:uuid}")
     async def profile(
@@ -220,7 +209,7 @@ class CreatorPages(Controller):
         return Template("community/partials/_follow_button.html", context={"follow": result})
 
 
-@get("/leaderboard", include_in_schema=False)
+@get("/leaderboard")
 async def leaderboard_page(
     request: HTMXRequest, db_session: NamedDependency[AsyncSession], state: State, period: FromQuery[Period] = "week"
 ) -> Template:

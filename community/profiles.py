@@ -15,29 +15,27 @@ from kernel.auth import CurrentUser
 from kernel.auth.models import User
 from kernel.clock import Clock
 from kernel.errors import NotFound, RuleBroken
-from live.models import Room, RoomStatus
+from live import RoomView, host_rooms
 from shop import ProductOut, products_by_id
 
 PROFILE_POSTS = 20
+HOST_ROOMS = 20  # live rooms, and as many upcoming ones
 PAST_ROOMS = 10
+
+
+def _summary(room: RoomView) -> RoomSummary:
+    return RoomSummary(
+        str(room.id), room.title, room.status, iso(room.scheduled_for), iso(room.started_at), iso(room.ended_at)
+    )
 
 
 async def creator_rooms(session: AsyncSession, host_id: UUID) -> CreatorRooms:
     """The host's live rooms, upcoming ones soonest first, and the latest past ones."""
-
-    def summary(room: Room) -> RoomSummary:
-        return RoomSummary(
-            str(room.id), room.title, room.status, iso(room.scheduled_for), iso(room.started_at), iso(room.ended_at)
-        )
-
-    async def of(status: RoomStatus, *order: object, limit: int = 20) -> list[RoomSummary]:
-        query = select(Room).where(Room.host_id == host_id, Room.status == status).order_by(*order).limit(limit)
-        return [summary(r) for r in await session.scalars(query)]
-
+    rooms = await host_rooms(session, host_id, limit=HOST_ROOMS, past_limit=PAST_ROOMS)
     return CreatorRooms(
-        live=await of(RoomStatus.LIVE, Room.started_at.desc()),
-        upcoming=await of(RoomStatus.SCHEDULED, Room.scheduled_for, Room.id),
-        past=await of(RoomStatus.ENDED, Room.ended_at.desc(), limit=PAST_ROOMS),
+        live=[_summary(r) for r in rooms.live],
+        upcoming=[_summary(r) for r in rooms.upcoming],
+        past=[_summary(r) for r in rooms.past],
     )
 
 

@@ -14,7 +14,6 @@ time they go live.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -32,8 +31,8 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, NotFound
 from kernel.jobs import Job
-from live.events import ROOMS_TOPIC, RoomStatusChanged
-from live.models import Room, RoomStatus
+from kernel.workers import Worker
+from live import ROOMS_TOPIC, RoomStatus, RoomStatusChanged, RoomView, live_now, room_by_id
 
 log = logging.getLogger("livecommerce.reminders")
 
@@ -52,8 +51,8 @@ def calendar_url(room_id: UUID) -> str:
     return f"/community/rooms/{room_id}/calendar.ics"
 
 
-async def _room(session: AsyncSession, room_id: UUID) -> Room:
-    room = await session.get(Room, room_id)
+async def _room(session: AsyncSession, room_id: UUID) -> RoomView:
+    room = await room_by_id(session, room_id)
     if room is None:
         raise NotFound("room_not_found", f"There is no room {room_id}.")
     return room
@@ -113,16 +112,18 @@ async def notify_missed(db: Database, clock: Clock) -> int:
     """Notify the reminders of live rooms that no go-live event reached (the bus lost it while Redis was away, or
     no worker was listening): the sweeper runs this every interval, so the database decides, not the bus."""
     async with db.transaction() as session:
-        rooms = (
-            await session.execute(
-                select(Room.id, Room.title)
-                .join(RoomReminder, RoomReminder.room_id == Room.id)
-                .where(Room.status == RoomStatus.LIVE, RoomReminder.notified_at.is_(None))
+        titles = {room.id: room.title for room in await live_now(session)}
+        if not titles:
+            return 0
+        room_ids = list(
+            await session.scalars(
+                select(RoomReminder.room_id)
+                .where(RoomReminder.room_id.in_(list(titles)), RoomReminder.notified_at.is_(None))
                 .distinct()
                 .limit(100)
             )
-        ).all()
-        return sum([await notify_room_live(session, room_id, title, clock.now()) for room_id, title in rooms])
+        )
+        return sum([await notify_room_live(session, room_id, titles[room_id], clock.now()) for room_id in room_ids])
 
 
 MISSED_REMINDERS = Job("missed_room_reminders", notify_missed)
@@ -135,25 +136,17 @@ class GoLiveNotifier:
         self.channels = channels
         self.db = db
         self.clock = clock
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("room-reminders", self._listen)
         self._ready = asyncio.Event()
 
     async def start(self) -> None:
         """Subscribe before the app serves, so no go-live is missed; a bus that cannot subscribe within
         ``SUBSCRIBE_TIMEOUT`` seconds is logged and left to the sweeper's ``MISSED_REMINDERS``."""
-        self._task = asyncio.create_task(self._listen(), name="room-reminders")
-        ready = asyncio.create_task(self._ready.wait())
-        await asyncio.wait({self._task, ready}, timeout=SUBSCRIBE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
+        if not await self._worker.started(self._ready, SUBSCRIBE_TIMEOUT):
             log.warning("reminders.not_subscribed")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()
 
     async def _listen(self) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
@@ -200,7 +193,7 @@ def _fold(line: str) -> str:
     return "\r\n ".join(out)
 
 
-def ics_for(room: Room, public_url: str, now: datetime) -> str:
+def ics_for(room: RoomView, public_url: str, now: datetime) -> str:
     """A one-event calendar for the room: starts at its scheduled time (or when it went live, or now)."""
     start = room.scheduled_for or room.started_at or now
     host = urlsplit(public_url).hostname or "livecommerce"
@@ -229,12 +222,3 @@ def ics_for(room: Room, public_url: str, now: datetime) -> str:
         "END:VCALENDAR",
     ]
     return "".join(_fold(line) + "\r\n" for line in lines)
-
-
-async def reminded_rooms(session: AsyncSession, user_id: UUID, room_ids: list[UUID]) -> set[UUID]:
-    if not room_ids:
-        return set()
-    rows = await session.scalars(
-        select(RoomReminder.room_id).where(RoomReminder.user_id == user_id, RoomReminder.room_id.in_(room_ids))
-    )
-    return set(rows)

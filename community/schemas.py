@@ -30,10 +30,6 @@ class PostPatch(Struct, forbid_unknown_fields=True):
     status: PostStatusIn | None = None
 
 
-class PreviewIn(Struct, forbid_unknown_fields=True):
-    body: Body
-
-
 class AuthorOut(Struct):
     id: str
     display_name: str

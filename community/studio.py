@@ -16,7 +16,6 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.deps import COMMUNITY_DEPENDENCIES
 from community.follows import ensure_profile
 from community.models import Post, PostStatus
 from community.posts import PostService
@@ -58,8 +57,6 @@ async def _cover(form: Any) -> bytes | None:
 
 class StudioPages(Controller):
     path = "/studio"
-    include_in_schema = False
-    dependencies = COMMUNITY_DEPENDENCIES
     guards = [requires_role(Role.INFLUENCER)]
 
     @get("/posts")

@@ -7,8 +7,9 @@ truth: a feed whose ``meta`` is missing (never built, expired after ``IDLE_TTL``
 rebuilt from it on the next read, and ``livecommerce feed rebuild`` rebuilds any feed on demand.
 
 Services record what changed with the four hooks below (``post_published``, ``post_removed``, ``followed``,
-``unfollowed``) inside their transaction; when it commits, the changes go to this app's :class:`FeedWriter` (set on
-the session factory by ``app.py``), which applies them in a background task, a batch of followers per pipeline.
+``unfollowed``) inside their transaction (through the kernel's after-commit hook); when it commits, the changes go
+to this app's :class:`FeedWriter` (set on the session factory by the community plugin), which applies them in a
+background task, a batch of followers per pipeline.
 Nothing is written to Redis for a transaction that rolls back, and no request waits for a fan-out.
 """
 
@@ -25,11 +26,12 @@ from uuid import UUID
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import Session
 
 from community.models import Follow, Post, PostStatus
+from kernel import hooks
+from kernel.workers import Worker
 
 log = logging.getLogger("livecommerce.feed")
 
@@ -76,9 +78,11 @@ class Change:
     at: int = 0  # the post's score, for ``published``
 
 
-def _record(session: AsyncSession | Session, change: Change) -> None:
-    info = session.info
-    info.setdefault(_PENDING, []).append(change)
+def _record(session: AsyncSession, change: Change) -> None:
+    # The transaction's changes reach the writer as one batch, and only if it commits.
+    writer: FeedWriter | None = session.info.get(WRITER_KEY)
+    if writer is not None:
+        hooks.collect(session, _PENDING, change, writer.submit)
 
 
 def post_published(session: AsyncSession, post: Post) -> None:
@@ -100,19 +104,6 @@ def followed(session: AsyncSession, reader_id: UUID, creator_id: UUID) -> None:
 def unfollowed(session: AsyncSession, reader_id: UUID, creator_id: UUID) -> None:
     """The creator's posts leave the reader's feed."""
     _record(session, Change("unfollowed", reader_id, creator_id))
-
-
-@event.listens_for(Session, "after_commit")
-def _hand_over(session: Session) -> None:
-    changes = session.info.pop(_PENDING, None)
-    writer = session.info.get(WRITER_KEY)
-    if changes and writer is not None:
-        writer.submit(changes)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
 
 
 # --- reading and rebuilding ---------------------------------------------------------------------------------------
@@ -197,25 +188,22 @@ class FeedWriter:
         self.sessionmaker = sessionmaker
         self.cap = cap
         self._queue: asyncio.Queue[Sequence[Change]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("feed-writer", self._run)
         self._add = redis.register_script(_ADD_SCRIPT)
 
     def submit(self, changes: Sequence[Change]) -> None:
         self._queue.put_nowait(list(changes))
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="feed-writer")
+        self._worker.start()
 
     async def stop(self, drain_for: float = 5.0) -> None:
         """Finish what is queued (for at most ``drain_for`` seconds), then stop."""
-        if self._task is None:
+        if not self._worker.running:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._queue.join(), drain_for)
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        self._task = None
+        await self._worker.stop()
 
     async def drain(self) -> None:
         """Wait until every change submitted so far is applied (tests, the benchmark's seeding)."""

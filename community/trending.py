@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from community.models import Comment, Post, PostLike, PostStatus, RoomReminder
-from live.models import ChatMessage, Room, RoomStatus
+from live import chat_message_counts, rooms_announced
 from shop import units_by_source
 
 SNAPSHOT_EVERY = timedelta(minutes=1)
@@ -97,27 +97,11 @@ async def _ranked_posts(session: AsyncSession, at: datetime, since: datetime, ha
 
 async def _ranked_rooms(session: AsyncSession, at: datetime, since: datetime, half_life: timedelta) -> list[Ranked]:
     rooms = {
-        rid: (host, created)
-        for rid, host, created in await session.execute(
-            select(Room.id, Room.host_id, Room.created_at).where(
-                Room.created_at >= since,
-                Room.created_at < at,
-                or_(Room.status != RoomStatus.ENDED, Room.ended_at >= at),
-            )
-        )
+        room.id: (room.host_id, room.created_at) for room in await rooms_announced(session, since=since, before=at)
     }
     ids = set(rooms)
     reminders = await _counts(session, RoomReminder.room_id, (RoomReminder.at >= since, RoomReminder.at < at), ids)
-    chat = await _counts(
-        session,
-        ChatMessage.room_id,
-        (
-            ChatMessage.at >= since,
-            ChatMessage.at < at,
-            or_(ChatMessage.deleted_at.is_(None), ChatMessage.deleted_at >= at),
-        ),
-        ids,
-    )
+    chat = await chat_message_counts(session, ids, since=since, before=at)
     sales = await units_by_source(session, "room_id", since, at)
     ranked = []
     for rid, (host, created) in rooms.items():

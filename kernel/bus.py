@@ -10,6 +10,7 @@ import asyncio
 import logging
 import re
 from collections.abc import AsyncGenerator, Iterable
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -19,9 +20,9 @@ from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+
+from kernel import hooks
 
 log = logging.getLogger("livecommerce.bus")
 
@@ -96,18 +97,4 @@ class Bus:
 
     def after_commit(self, session: AsyncSession, topic_name: str, event: msgspec.Struct) -> None:
         """Publish ``event`` once ``session``'s transaction commits; drop it if the transaction rolls back."""
-        session.sync_session.info.setdefault(_OUTBOX, []).append((self, topic_name, event))
-
-
-_OUTBOX = "livecommerce.bus.outbox"
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _publish_outbox(session: Session) -> None:
-    for bus, topic_name, event in session.info.pop(_OUTBOX, []):
-        bus.publish(topic_name, event)
-
-
-@sa_event.listens_for(Session, "after_rollback")
-def _drop_outbox(session: Session) -> None:
-    session.info.pop(_OUTBOX, None)
+        hooks.after_commit(session, partial(self.publish, topic_name, event))

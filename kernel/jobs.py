@@ -7,8 +7,6 @@ on the next tick.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +17,7 @@ from sqlalchemy import Select
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel.workers import Worker
 
 log = logging.getLogger("livecommerce.jobs")
 
@@ -42,7 +41,11 @@ class Sweeper:
         self.clock = clock
         self.interval = interval.total_seconds()
         self.jobs = list(jobs)
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("sweeper", self.run_once, every=self.interval)
+
+    def add(self, job: Job) -> None:
+        """Sweep ``job`` too, from the next start (another domain's deadlines on the same loop)."""
+        self.jobs.append(job)
 
     async def run_once(self) -> dict[str, int]:
         """Run every job once; a failing job is logged and does not stop the others."""
@@ -57,18 +60,9 @@ class Sweeper:
                 log.info("job.done", extra={"job": job.name, "handled": handled[job.name]})
         return handled
 
-    async def _loop(self) -> None:
-        while True:
-            await self.run_once()
-            await asyncio.sleep(self.interval)
-
     def start(self) -> None:
-        if self.jobs and self._task is None:
-            self._task = asyncio.create_task(self._loop(), name="sweeper")
+        if self.jobs:
+            self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._worker.stop()

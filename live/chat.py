@@ -29,6 +29,7 @@ from kernel.bus import Bus
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel.settings import LiveSettings
+from kernel.workers import Worker
 from live.events import ChatSent, ChatUser, Moderation, room_topic
 from live.limits import Limit, Limiter, retry_after
 from live.models import ChatMessage, SanctionKind
@@ -135,17 +136,14 @@ class ChatWriter:
         self.bus = bus
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue()
         self._held: list[_Pending] = []  # the batch being committed (kept if the commit is interrupted)
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("chat-writer", self._run)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="chat-writer")
+        self._worker.start()
 
     async def stop(self) -> None:
         """Stop, storing and publishing what was already accepted."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._worker.stop()
         while self._held or not self._queue.empty():
             await self._commit()
 

@@ -7,14 +7,13 @@ from uuid import UUID
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
 from live.deals import DealService, deal_out
-from live.deps import LIVE_DEPENDENCIES
 from live.models import Room, RoomStatus
 from live.moderation import ModerationService
 from live.rooms import RoomService, parse_id
@@ -51,7 +50,6 @@ def _viewer_counts(state: State) -> Any:
 class RoomController(Controller):
     path = "/api/live/rooms"
     tags = ["live"]
-    dependencies = {**LIVE_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @post(
         "/",

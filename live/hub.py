@@ -9,15 +9,16 @@ totals only. Each socket has a bounded queue that loses its oldest frames, so a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from uuid import UUID
 
 import msgspec
 from litestar.channels import ChannelsPlugin, Subscriber
 
+from kernel.workers import Worker
 from live.events import Likes, Moderation, Purchase, StatusChanged, StockLeft, Viewers, room_topic
 from live.listeners import Frame, Listener
 from live.viewers import ViewerCounts
@@ -79,7 +80,7 @@ class RoomFeed:
         self.viewers_dirty = False
         self.slow_mode_seconds = start.slow_mode_seconds
         self.status = start.status
-        self.reader: asyncio.Task[None] | None = None
+        self.reader: Worker | None = None
         # Frames with events sent so far. A join state read that began at generation g holds every event sent
         # before it, so it serves any socket that joined at g or earlier; a herd of joins shares one read.
         self.generation = 0
@@ -182,26 +183,25 @@ class RoomHub:
         self.feeds: dict[UUID, RoomFeed] = {}
         self._opening: dict[UUID, asyncio.Lock] = {}
         self._orders: Subscriber | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._loops = [Worker("room-hub-tick", self._tick_loop), Worker("room-hub-viewers", self._viewers_loop)]
+        self._orders_reader: Worker | None = None
         self.frames_sent = 0
 
     # Life cycle ---------------------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [
-            asyncio.create_task(self._tick_loop(), name="room-hub-tick"),
-            asyncio.create_task(self._viewers_loop(), name="room-hub-viewers"),
-        ]
+        for loop in self._loops:
+            loop.start()
 
     async def stop(self) -> None:
         for feed in list(self.feeds.values()):
             for listener in list(feed.listeners):
                 listener.close_soon(CLOSE_GOING_AWAY, "server restarting")
         await asyncio.sleep(0)  # let the writers hand their close frames to the server
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        for loop in self._loops:
+            await loop.stop()
+        if self._orders_reader is not None:
+            await self._orders_reader.stop()
+            self._orders_reader = None
         try:
             for feed in list(self.feeds.values()):
                 await self._close_feed(feed)
@@ -258,10 +258,12 @@ class RoomHub:
     async def _open_feed(self, room_id: UUID, start: RoomStart) -> RoomFeed:
         if self._orders is None:
             self._orders = await self.channels.subscribe([ORDERS_TOPIC])
-            self._tasks.append(asyncio.create_task(self._read_orders(self._orders), name="room-hub-orders"))
+            self._orders_reader = Worker("room-hub-orders", partial(self._read_orders, self._orders))
+            self._orders_reader.start()
         topics = [room_topic(room_id), *(product_topic(p) for p in start.product_ids)]
         feed = RoomFeed(room_id, await self.channels.subscribe(topics), start)
-        feed.reader = asyncio.create_task(self._read_feed(feed), name=f"room-feed-{room_id}")
+        feed.reader = Worker(f"room-feed-{room_id}", partial(self._read_feed, feed))
+        feed.reader.start()
         self.feeds[room_id] = feed
         return feed
 
@@ -273,9 +275,7 @@ class RoomHub:
         feed.listeners.clear()
         await self.channels.unsubscribe(feed.subscriber)
         if feed.reader is not None:
-            feed.reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await feed.reader
+            await feed.reader.stop()
         if feed.room_id not in self.feeds:  # a socket that joined meanwhile opened a new feed, which counts now
             await self.viewers.forget(feed.room_id)
 

@@ -18,6 +18,7 @@ from sqlalchemy import update
 
 from kernel.bus import Bus
 from kernel.db import Database
+from kernel.workers import Worker
 from live.events import Likes, room_topic
 from live.limits import Limit, Limiter
 from live.models import Room
@@ -45,16 +46,13 @@ class LikeCounter:
         self._unsaved: dict[UUID, int] = {}  # added to the total, not yet to the database
         self._stored: dict[UUID, int] = {}  # the database's count when this process first saw the room
         self._totals: dict[UUID, int] = {}  # without Redis: the running totals
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("like-counter", self._run)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="like-counter")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._worker.stop()
         with contextlib.suppress(Exception):
             await self._publish()
         await self._save()

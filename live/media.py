@@ -5,11 +5,12 @@ aiortc supports), its receivers yield encoded packets (``live.forwarding``), a `
 them out, and a ``MediaBlackhole`` drains them even with no viewer (an undrained track grows ~10 MB/s). A viewer
 that offers the publisher's codec gets packets re-packetised only; one that cannot (VP8-only while the publisher
 sends H264) gets its own decode and encode. Keyframe requests reach the publisher when a viewer connects and on
-its PLI, at most one per ``KEYFRAME_INTERVAL``, so a late joiner sees a picture at once.
+its PLI, at most one per ``live.broadcast.KEYFRAME_INTERVAL``, so a late joiner sees a picture at once.
 
 The room goes live when the first media packet arrives and ends when the host deletes the session or the
 publisher's connection stays failed or disconnected past ``LiveSettings.publisher_grace``. Every peer connection
-is registered and closed on failure and by ``close_all()`` at shutdown. Nothing here knows about HTTP.
+is registered (``live.peers``) and closed on failure and by ``close_all()`` at shutdown. Nothing here knows about
+HTTP.
 
 ICE: ``LiveSettings.ice_servers`` (STUN/TURN) configure every peer connection (an empty list, never aiortc's
 default of Google's STUN server). ``LiveSettings.ice_host_addresses`` has no aiortc option behind it:
@@ -21,25 +22,14 @@ loopback). Behind NAT, offer the public address or a TURN server; aiortc cannot 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
 import msgspec
-from aiortc import (
-    RTCConfiguration,
-    RTCPeerConnection,
-    RTCRtpCodecParameters,
-    RTCRtpReceiver,
-    RTCSessionDescription,
-)
-from aiortc.contrib.media import MediaBlackhole, MediaRelay
-from aiortc.exceptions import InvalidAccessError, OperationError
-from aiortc.mediastreams import MediaStreamTrack
 from litestar.channels import ChannelsPlugin
 from sqlalchemy import select
 
@@ -48,82 +38,28 @@ from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, DomainError, NotFound
 from kernel.settings import LiveSettings
+from kernel.workers import Worker
+from live.broadcast import Broadcast, Session
 from live.events import ROOMS_TOPIC, RoomStatusChanged
 from live.forwarding import (
     DecodedTrack,
     forward_encoded,
     on_keyframe_request,
     preferences,
-    request_keyframe,
     restrict_host_addresses,
     same_codec,
 )
 from live.models import Room, RoomStatus
-from live.offers import BadSdp, parse_ice_server, parse_offer
+from live.offers import parse_ice_server, parse_offer
+from live.peers import PeerConnections, accept, answer
 from live.rooms import RoomService
 
 log = logging.getLogger("livecommerce.media")
 logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectivity check at INFO
 
-KEYFRAME_INTERVAL = 0.3  # seconds between keyframe requests passed on to a publisher (joiners wait at most this)
 VIEWER_CONNECT_TIMEOUT = 20.0  # a viewer whose connection is not up by then is closed
 LOST_STATES = ("failed", "disconnected", "closed")
 SUBSCRIBE_TIMEOUT = 5.0  # seconds start-up waits for the room status subscription
-
-
-@dataclass(frozen=True)
-class Session:
-    """An answered offer: the session's id (its ``Location``) and the SDP answer, ICE candidates included."""
-
-    id: str
-    answer: str
-
-
-@dataclass(eq=False)
-class Broadcast:
-    """One room's publisher, its relayed tracks and its viewers."""
-
-    room_id: UUID
-    session_id: str
-    pc: RTCPeerConnection
-    relay: MediaRelay = field(default_factory=MediaRelay)
-    blackhole: MediaBlackhole = field(default_factory=MediaBlackhole)
-    tracks: dict[str, MediaStreamTrack] = field(default_factory=dict)
-    codecs: dict[str, RTCRtpCodecParameters] = field(default_factory=dict)
-    receivers: dict[str, RTCRtpReceiver] = field(default_factory=dict)
-    viewers: dict[str, RTCPeerConnection] = field(default_factory=dict)
-    deadlines: dict[str, asyncio.TimerHandle] = field(default_factory=dict)  # viewers not connected yet
-    live: bool = False  # media has arrived
-    grace: asyncio.TimerHandle | None = None
-    _last_keyframe: float = float("-inf")
-    _keyframe_pending: asyncio.TimerHandle | None = None
-    _requests: set[asyncio.Future[None]] = field(default_factory=set)
-
-    def request_keyframe(self) -> None:
-        """Ask the publisher for a keyframe now, or once the interval since the last request has passed."""
-        if self._keyframe_pending is not None:
-            return
-        loop = asyncio.get_running_loop()
-        wait = self._last_keyframe + KEYFRAME_INTERVAL - loop.time()
-        if wait > 0:
-            self._keyframe_pending = loop.call_later(wait, self._send_keyframe_request)
-        else:
-            self._send_keyframe_request()
-
-    def _send_keyframe_request(self) -> None:
-        self._keyframe_pending = None
-        self._last_keyframe = asyncio.get_running_loop().time()
-        if (receiver := self.receivers.get("video")) is not None:
-            task = asyncio.ensure_future(request_keyframe(receiver))
-            self._requests.add(task)
-            task.add_done_callback(self._requests.discard)
-
-    def cancel_timers(self) -> None:
-        for handle in (self.grace, self._keyframe_pending, *self.deadlines.values()):
-            if handle is not None:
-                handle.cancel()
-        self.grace = self._keyframe_pending = None
-        self.deadlines.clear()
 
 
 class RoomLifecycle:
@@ -152,15 +88,15 @@ class RoomMedia:
 
     def __init__(self, settings: LiveSettings, lifecycle: RoomLifecycle) -> None:
         restrict_host_addresses(settings.ice_host_addresses)
-        self._ice_servers = [parse_ice_server(entry) for entry in settings.ice_servers]
+        self._pcs = PeerConnections([parse_ice_server(entry) for entry in settings.ice_servers])
         self._grace = settings.publisher_grace.total_seconds()
         self._node = settings.media_node_url
         self._lifecycle = lifecycle
         self._broadcasts: dict[UUID, Broadcast] = {}
-        self._pcs: set[RTCPeerConnection] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._listener: asyncio.Task[None] | None = None
-        self._orphans: asyncio.Task[None] | None = None
+        self._rooms_ready = asyncio.Event()
+        self._listener: Worker | None = None
+        self._orphans = Worker("media-orphans", self._end_orphans)
 
     async def start(self, channels: ChannelsPlugin) -> None:
         """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast.
@@ -168,14 +104,10 @@ class RoomMedia:
         Subscribed before the app serves; a bus that cannot subscribe within ``SUBSCRIBE_TIMEOUT`` is logged and
         start-up goes on (such a broadcast then ends when its encoder stops, or past the grace period).
         """
-        ready = asyncio.Event()
-        self._listener = asyncio.create_task(self._follow_rooms(channels, ready), name="media-rooms")
-        waiting = asyncio.create_task(ready.wait())
-        await asyncio.wait({self._listener, waiting}, timeout=SUBSCRIBE_TIMEOUT, return_when=asyncio.FIRST_COMPLETED)
-        if not waiting.done():
-            waiting.cancel()
+        self._listener = Worker("media-rooms", partial(self._follow_rooms, channels))
+        if not await self._listener.started(self._rooms_ready, SUBSCRIBE_TIMEOUT):
             log.warning("media.not_subscribed")
-        self._orphans = asyncio.create_task(self._end_orphans(), name="media-orphans")
+        self._orphans.start()
 
     async def _end_orphans(self) -> None:
         """Rooms this relay was broadcasting when its process stopped stay live for a reconnecting encoder; once the
@@ -186,11 +118,11 @@ class RoomMedia:
                 log.info("media.orphan_ended", extra={"room_id": str(room_id)})
                 await self._lifecycle.end(room_id)
 
-    async def _follow_rooms(self, channels: ChannelsPlugin, ready: asyncio.Event) -> None:
+    async def _follow_rooms(self, channels: ChannelsPlugin) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
         try:
             async with channels.start_subscription([ROOMS_TOPIC]) as subscriber:
-                ready.set()
+                self._rooms_ready.set()
                 async for raw in subscriber.iter_events():
                     try:
                         changed = decoder.decode(raw)
@@ -213,7 +145,7 @@ class RoomMedia:
                 raise Conflict("already_publishing", "This room is already being broadcast; end that first.")
             # The encoder reconnects after a network drop (OBS does): the new connection takes over.
             await self._teardown(current)
-        pc = self._new_pc()
+        pc = self._pcs.new()
         broadcast = Broadcast(room_id, uuid.uuid4().hex, pc)
         self._broadcasts[room_id] = broadcast  # at once, so a concurrent second publisher gets its 409
         try:
@@ -221,17 +153,17 @@ class RoomMedia:
                 transceiver = pc.addTransceiver(kind, direction="recvonly")
                 transceiver.setCodecPreferences(preferences(offered[0]))
                 broadcast.codecs[kind] = offered[0]
-            await self._accept(pc, offer)
+            await accept(pc, offer)
             for transceiver in pc.getTransceivers():
                 receiver = transceiver.receiver
                 forward_encoded(receiver, lambda _codec, b=broadcast: self._media_arrived(b))
                 broadcast.tracks[transceiver.kind] = receiver.track
                 broadcast.receivers[transceiver.kind] = receiver
                 broadcast.blackhole.addTrack(broadcast.relay.subscribe(receiver.track, buffered=False))
-            answer = await self._answer(pc)
+            sdp = await answer(pc)
         except BaseException:
             del self._broadcasts[room_id]
-            await self._close_pc(pc)
+            await self._pcs.close(pc)
             raise
         await broadcast.blackhole.start()
         broadcast.grace = asyncio.get_running_loop().call_later(self._grace, self._publisher_lost, broadcast)
@@ -248,7 +180,7 @@ class RoomMedia:
                 broadcast.grace = asyncio.get_running_loop().call_later(self._grace, self._publisher_lost, broadcast)
 
         log.info("media.publishing", extra={"room_id": str(room_id), "codecs": sorted(broadcast.codecs)})
-        return Session(broadcast.session_id, answer)
+        return Session(broadcast.session_id, sdp)
 
     async def stop_publishing(self, room_id: UUID, session_id: str) -> None:
         """The host ends the broadcast (WHIP DELETE); the caller ends the room."""
@@ -290,7 +222,7 @@ class RoomMedia:
         broadcast = self._broadcasts.get(room_id)
         if broadcast is None or not broadcast.live:
             raise NotFound("room_not_live", "This room is not live right now.")
-        pc = self._new_pc()
+        pc = self._pcs.new()
         session_id = uuid.uuid4().hex
         forwarded = []
         try:
@@ -307,10 +239,10 @@ class RoomMedia:
                     source = broadcast.relay.subscribe(broadcast.tracks[kind], buffered=True)
                     decoded = DecodedTrack(source, published, on_error=broadcast.request_keyframe)
                     pc.addTransceiver(decoded, direction="sendonly")
-            await self._accept(pc, offer)
-            answer = await self._answer(pc)
+            await accept(pc, offer)
+            sdp = await answer(pc)
         except BaseException:
-            await self._close_pc(pc)
+            await self._pcs.close(pc)
             raise
         for transceiver in forwarded:
             if transceiver.kind == "video":
@@ -329,7 +261,7 @@ class RoomMedia:
             elif pc.connectionState in ("failed", "closed"):
                 self._spawn(self._drop_viewer(broadcast, session_id))
 
-        return Session(session_id, answer)
+        return Session(session_id, sdp)
 
     async def stop_watching(self, room_id: UUID, session_id: str) -> None:
         broadcast = self._broadcasts.get(room_id)
@@ -351,33 +283,7 @@ class RoomMedia:
             deadline.cancel()
         pc = broadcast.viewers.pop(session_id, None)
         if pc is not None:
-            await self._close_pc(pc)
-
-    # Peer connections -------------------------------------------------------------------------------------------
-    def _new_pc(self) -> RTCPeerConnection:
-        # An explicit (possibly empty) list: without one aiortc would ask Google's public STUN server.
-        pc = RTCPeerConnection(RTCConfiguration(iceServers=list(self._ice_servers)))
-        self._pcs.add(pc)
-        return pc
-
-    @staticmethod
-    async def _accept(pc: RTCPeerConnection, offer: str) -> None:
-        try:
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        except (ValueError, OperationError, InvalidAccessError) as exc:
-            raise BadSdp("unusable_sdp", f"The SDP offer cannot be used: {exc}") from None
-
-    @staticmethod
-    async def _answer(pc: RTCPeerConnection) -> str:
-        try:
-            await pc.setLocalDescription(await pc.createAnswer())
-        except (ValueError, OperationError, InvalidAccessError) as exc:
-            raise BadSdp("unusable_sdp", f"The SDP offer cannot be answered: {exc}") from None
-        return pc.localDescription.sdp  # aiortc gathered every candidate above: no trickle needed
-
-    async def _close_pc(self, pc: RTCPeerConnection) -> None:
-        self._pcs.discard(pc)
-        await pc.close()
+            await self._pcs.close(pc)
 
     async def _teardown(self, broadcast: Broadcast) -> None:
         """Close the publisher and its viewers (their tracks end with the publisher's)."""
@@ -387,7 +293,7 @@ class RoomMedia:
         viewers = list(broadcast.viewers.values())
         broadcast.viewers.clear()
         await broadcast.blackhole.stop()
-        await asyncio.gather(self._close_pc(broadcast.pc), *(self._close_pc(pc) for pc in viewers))
+        await asyncio.gather(self._pcs.close(broadcast.pc), *(self._pcs.close(pc) for pc in viewers))
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.ensure_future(work)
@@ -401,16 +307,13 @@ class RoomMedia:
 
     async def close_all(self) -> None:
         """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects resumes them."""
-        for task in (self._listener, self._orphans):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        if self._listener is not None:
+            await self._listener.stop()
+        await self._orphans.stop()
         for broadcast in list(self._broadcasts.values()):
             broadcast.cancel_timers()
             await broadcast.blackhole.stop()
         self._broadcasts.clear()
-        await asyncio.gather(*(pc.close() for pc in list(self._pcs)), return_exceptions=True)
-        self._pcs.clear()
+        await self._pcs.close_all()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)

@@ -22,9 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
-from kernel.problems import PAGE_ERRORS
 from kernel.web import visitor
-from live.deps import LIVE_DEPENDENCIES
 from live.models import Room, RoomStatus
 from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
@@ -93,8 +91,6 @@ def _page_data(
 
 class LivePages(Controller):
     path = "/live"
-    include_in_schema = False
-    dependencies = LIVE_DEPENDENCIES
 
     @get("/")
     async def index(self, rooms: Rooms) -> Template:
@@ -165,10 +161,7 @@ class StudioPages(Controller):
     """The creator's side: schedule rooms, then go live from the browser (or OBS) and run the show."""
 
     path = "/live/studio"
-    include_in_schema = False
-    dependencies = LIVE_DEPENDENCIES
     guards = [requires_role(Role.INFLUENCER)]
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def studio(self, request: Request[Any, Any, Any], rooms: Rooms) -> Template:

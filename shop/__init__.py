@@ -5,7 +5,7 @@ This package root is shop's public API: live and community import from here and 
 
 from shop.attribution.reports import live_row
 from shop.attribution.rollups import catch_up as refresh_reports
-from shop.attribution.rule import Attribution, CreatorResolver
+from shop.attribution.rule import Attribution, CreatorResolver, titles_from
 from shop.attribution.sales import creator_net_sales, units_by_source
 from shop.attribution.touches import TouchKind, TouchRecorder
 from shop.catalog.deals import DealInfo, active_deals, create_deal, end_deals_for, get_deal
@@ -52,5 +52,6 @@ __all__ = [
     "product_topic",
     "products_by_id",
     "refresh_reports",
+    "titles_from",
     "units_by_source",
 ]

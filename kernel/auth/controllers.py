@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import JSONBody
 
 from kernel.auth.deps import provide_accounts
-from kernel.auth.guards import CurrentUser, provide_current_user, requires_signed_in
+from kernel.auth.guards import CurrentUser, requires_signed_in
 from kernel.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
 from kernel.auth.service import AccountService, SignedIn
 from kernel.problems import problem_spec
@@ -43,7 +43,7 @@ def auth_controller(settings: Settings) -> type[Controller]:
     class AuthController(Controller):
         path = "/api"
         tags = ["accounts"]
-        dependencies = {"accounts": Provide(provide_accounts), "current_user": Provide(provide_current_user)}
+        dependencies = {"accounts": Provide(provide_accounts)}
 
         @post(
             "/auth/signup",

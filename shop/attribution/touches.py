@@ -19,6 +19,7 @@ from sqlalchemy import insert
 
 from kernel.clock import Clock
 from kernel.db import Database
+from kernel.workers import Worker
 from shop.models import Touch
 
 log = logging.getLogger("livecommerce.touches")
@@ -41,7 +42,7 @@ class TouchRecorder:
         self._buffer: list[dict[str, Any]] = []
         self._writing: list[dict[str, Any]] = []  # the batch being inserted: neither buffered nor committed yet
         self._full = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._worker = Worker("touch-recorder", self._run)
 
     def record(
         self,
@@ -95,13 +96,10 @@ class TouchRecorder:
         return len(batch)
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="touch-recorder")
+        self._worker.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self._worker.stop()
         await self.flush()
 
     async def _run(self) -> None:

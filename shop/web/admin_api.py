@@ -7,11 +7,11 @@ from typing import Literal
 import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
+from kernel.auth import CurrentUser, Role, requires_role
 from kernel.money import Money
 from kernel.problems import problem_spec
 from shop.catalog.products import CatalogService
@@ -27,7 +27,6 @@ from shop.schemas import (
     TrialBalanceOut,
 )
 from shop.views import dispute_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.idempotent import IdempotencyKey, idempotent, respond
 
 
@@ -35,7 +34,6 @@ class AdminController(Controller):
     path = "/api/admin"
     tags = ["admin"]
     guards = [requires_role(Role.ADMIN)]
-    dependencies = {**SHOP_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @get("/ledger/trial-balance")
     async def trial_balance(self, db_session: NamedDependency[AsyncSession], state: State) -> TrialBalanceOut:

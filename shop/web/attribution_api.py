@@ -7,13 +7,13 @@ from uuid import UUID
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel import spreadsheets
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role
+from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import RuleBroken
 from kernel.problems import problem_response, problem_spec
 from kernel.web import visitor
@@ -53,7 +53,6 @@ class AttributionController(Controller):
     path = "/api/attribution"
     tags = ["attribution"]
     guards = [requires_role(Role.INFLUENCER)]
-    dependencies = {"current_user": Provide(provide_current_user)}
 
     @post("/links", responses={422: problem_spec("No single target, or it does not exist")})
     async def create_link(
@@ -104,7 +103,6 @@ class AttributionController(Controller):
 class ReportController(Controller):
     path = "/api/reports/attribution"
     tags = ["reports"]
-    dependencies = {"current_user": Provide(provide_current_user)}
 
     @get(
         "/",

@@ -7,10 +7,10 @@ from uuid import UUID
 
 from litestar import Controller, get, patch, post
 from litestar.datastructures import State, UploadFile
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.money import Money
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
@@ -28,14 +28,12 @@ from shop.schemas import (
     ProductPatch,
 )
 from shop.views import product_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.responses import NOT_FOUND
 
 
 class CatalogController(Controller):
     path = "/api/shop"
     tags = ["shop"]
-    dependencies = {**SHOP_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @get("/categories")
     async def categories(self, catalog: NamedDependency[CatalogService]) -> list[CategoryOut]:
@@ -127,7 +125,6 @@ class CartController(Controller):
     path = "/api/shop/cart"
     tags = ["shop"]
     guards = [requires_signed_in]
-    dependencies = {**SHOP_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @get("/")
     async def cart(

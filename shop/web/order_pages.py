@@ -19,14 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import requires_signed_in
 from kernel.errors import DomainError
-from kernel.problems import PAGE_ERRORS
 from shop.models import Dispute, OrderStatus
 from shop.orders.carts import CartService
 from shop.orders.disputes import DisputeService
 from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import DisputeIn, OrderOut
 from shop.views import order_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import duration
 from shop.web.forms import convert, field_errors, minor_units
 from shop.web.rendering import fragment, me, page, toast
@@ -82,10 +80,7 @@ def _dispute_in(values: dict[str, str], currency: str) -> DisputeIn:
 
 class OrderPages(Controller):
     path = "/shop/orders"
-    include_in_schema = False
     guards = [requires_signed_in]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def orders_page(

@@ -7,11 +7,11 @@ from uuid import UUID
 
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
-from litestar.di import NamedDependency, Provide
+from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import CurrentUser, Role, provide_current_user, requires_role, requires_signed_in
+from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
 from shop.catalog.products import parse_uuid
@@ -31,7 +31,6 @@ from shop.schemas import (
     ShipIn,
 )
 from shop.views import dispute_out, order_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.idempotent import IdempotencyKey, idempotent, keyed_checkout, respond
 from shop.web.responses import CONFLICT, NOT_FOUND
 
@@ -40,7 +39,6 @@ class OrderController(Controller):
     path = "/api/shop"
     tags = ["orders"]
     guards = [requires_signed_in]
-    dependencies = {**SHOP_DEPENDENCIES, "current_user": Provide(provide_current_user)}
 
     @post(
         "/checkout",

@@ -24,13 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import requires_signed_in
 from kernel.errors import DomainError
 from kernel.money import Money
-from kernel.problems import PAGE_ERRORS
 from shop.catalog.products import CatalogService, ProductSort, parse_uuid
 from shop.orders.carts import CartLine, CartService
 from shop.orders.checkout import Checkout
 from shop.schemas import CartItemIn
 from shop.views import product_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import CARDS, COUNTRIES, SORTS
 from shop.web.forms import checkout_in, checkout_values, convert, field_errors, whole_number
 from shop.web.idempotent import keyed_checkout
@@ -63,8 +61,6 @@ async def _listing(
 
 class CatalogPages(Controller):
     path = "/shop"
-    include_in_schema = False
-    dependencies = SHOP_DEPENDENCIES
 
     @get("/")
     async def index(
@@ -120,10 +116,7 @@ def _total(lines: list[CartLine], currency: str) -> Money:
 
 class CartPages(Controller):
     path = "/shop/cart"
-    include_in_schema = False
     guards = [requires_signed_in]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def cart(self, request: Request[Any, Any, Any], carts: Carts, state: State) -> Template:
@@ -208,10 +201,7 @@ def _checkout_context(
 
 class CheckoutPages(Controller):
     path = "/shop/checkout"
-    include_in_schema = False
     guards = [requires_signed_in]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def checkout_page(self, request: Request[Any, Any, Any], carts: Carts, state: State) -> Response[Any]:

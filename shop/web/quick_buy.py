@@ -41,7 +41,6 @@ from shop.catalog.deals import DealInfo, get_deal
 from shop.catalog.products import CatalogService
 from shop.orders.checkout import Checkout
 from shop.views import product_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import CARDS, COUNTRIES
 from shop.web.forms import checkout_in, checkout_values, field_errors
 from shop.web.idempotent import keyed_checkout
@@ -57,8 +56,6 @@ def _context(values: dict[str, str]) -> dict[str, str]:
 
 class QuickBuy(Controller):
     path = "/shop/products/{product_id:uuid}/buy"
-    include_in_schema = False
-    dependencies = SHOP_DEPENDENCIES
 
     @get("/")
     async def form(

@@ -19,13 +19,11 @@ from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
-from kernel.problems import PAGE_ERRORS
 from shop.attribution import rollups
 from shop.attribution.earnings import creator_earnings
 from shop.attribution.reports import GroupBy, ReportQuery, attribution_report, report_scope
 from shop.attribution.schemas import ReportRowOut
 from shop.orders.carts import CartService
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import HELPERS
 from shop.web.rendering import fragment, me, page
 
@@ -94,10 +92,7 @@ def _uuid(value: str | None) -> UUID | None:
 
 class ReportPages(Controller):
     path = "/reports"
-    include_in_schema = False
     guards = [requires_role(Role.MARKETER, Role.ADMIN, Role.INFLUENCER)]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def dashboard(

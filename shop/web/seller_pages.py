@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError
 from kernel.money import Money
-from kernel.problems import PAGE_ERRORS
 from shop.catalog.products import CatalogService
 from shop.models import Dispute, OrderStatus
 from shop.money import ledger
@@ -29,7 +28,6 @@ from shop.orders.disputes import DisputeService
 from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import ProductIn, ResolveIn, ShipIn
 from shop.views import order_out, product_out
-from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.display import POSTING_KINDS, absolute, major_units, short_id, span
 from shop.web.forms import basis_points, convert, field_errors, minor_units, whole_number
 from shop.web.rendering import fragment, me, my_id, page, toast
@@ -67,10 +65,7 @@ def _product_in(form: Any, currency: str) -> ProductIn:
 
 class SellerPages(Controller):
     path = "/shop/seller"
-    include_in_schema = False
     guards = [requires_role(Role.SELLER)]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     async def _dashboard(
         self,
@@ -231,10 +226,7 @@ def _earning_lines(
 
 class EarningsPages(Controller):
     path = "/shop/seller/earnings"
-    include_in_schema = False
     guards = [requires_role(Role.SELLER, Role.INFLUENCER)]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def earnings(self, request: Request[Any, Any, Any], carts: Carts, db_session: Db, state: State) -> Template:
@@ -266,10 +258,7 @@ class DisputeCase:
 
 class AdminDisputePages(Controller):
     path = "/admin/disputes"
-    include_in_schema = False
     guards = [requires_role(Role.ADMIN)]
-    dependencies = SHOP_DEPENDENCIES
-    exception_handlers = PAGE_ERRORS
 
     @get("/")
     async def queue(

@@ -1,0 +1,30 @@
+"""Accounts as a Litestar plugin: the accounts API and pages, password hashing, and ``current_user`` everywhere."""
+
+from __future__ import annotations
+
+from litestar.config.app import AppConfig
+from litestar.di import Provide
+from litestar.plugins import InitPluginProtocol
+
+from kernel.auth.controllers import auth_controller
+from kernel.auth.guards import provide_current_user
+from kernel.auth.pages import account_pages
+from kernel.auth.passwords import Passwords
+from kernel.settings import Settings
+
+
+class AccountsPlugin(InitPluginProtocol):
+    """Registers sign-up, sign-in and ``/api/me``, and the ``current_user`` dependency for every domain's handlers.
+
+    The authentication middleware stays with the app's other middleware, whose order matters.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.passwords = Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib)
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config.route_handlers.extend([auth_controller(self.settings), account_pages(self.settings)])
+        app_config.dependencies["current_user"] = Provide(provide_current_user)
+        app_config.state["passwords"] = self.passwords
+        return app_config
