@@ -29,12 +29,13 @@ from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
 from kernel.db import Database
 from kernel.health import healthz, readyz
+from kernel.inputs import check_input
 from kernel.logs import RequestIdMiddleware, configure_logging
 from kernel.problems import EXCEPTION_HANDLERS
 from kernel.security import csrf_middleware, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.shared import Shared
-from kernel.web import NavItem, configure_templates, strict_json_body
+from kernel.web import NavItem, configure_templates
 from live.plugin import LivePlugin
 from shop.plugin import ShopPlugin
 from shop.runtime import ShopRuntime
@@ -132,7 +133,7 @@ def create_app(
                 exclude_http_methods=[],  # guards also run on OPTIONS and HEAD, so they need to know the user
             ),
         ],
-        before_request=strict_json_body,
+        before_request=check_input,
         before_send=[
             security_headers_hook(
                 hsts=settings.public_url.startswith("https://"), connect_origins=settings.live.media_nodes

@@ -43,7 +43,11 @@ def content_security_policy(connect_origins: Sequence[str] = ()) -> str:
 def security_headers_hook(
     hsts: bool, connect_origins: Sequence[str] = ()
 ) -> Callable[[Message, Scope], Awaitable[None]]:
-    """A ``before_send`` hook adding the headers above to every HTTP response, 404s and static files included."""
+    """A ``before_send`` hook adding the headers above to every HTTP response, 404s and static files included.
+
+    An answer to a signed-in request is private (their orders, balances, earnings): ``Cache-Control: no-store``
+    unless the handler chose otherwise, so no shared or browser cache keeps it.
+    """
     headers = [
         (b"x-content-type-options", b"nosniff"),
         (b"x-frame-options", b"DENY"),
@@ -57,7 +61,10 @@ def security_headers_hook(
     async def add_headers(message: Message, scope: Scope) -> None:
         if message["type"] == "http.response.start":
             present = {name.lower() for name, _ in message.get("headers", [])}
-            message["headers"] = [*message.get("headers", []), *(h for h in headers if h[0] not in present)]
+            added = [h for h in headers if h[0] not in present]
+            if scope.get("user") is not None and b"cache-control" not in present:
+                added.append((b"cache-control", b"no-store"))
+            message["headers"] = [*message.get("headers", []), *added]
 
     return add_headers
 
@@ -80,7 +87,8 @@ def _needs_csrf(scope: Scope) -> bool:
     if scope["method"] in ("GET", "HEAD", "OPTIONS"):
         return True  # the parent only issues the token cookie on safe methods
     headers = dict(scope["headers"])
-    if headers.get(b"authorization", b"").lower().startswith(b"bearer "):
+    scheme, _, credential = headers.get(b"authorization", b"").partition(b" ")
+    if scheme.lower() == b"bearer" and credential.strip():
         return False
     has_session = f"{SESSION_COOKIE}=".encode() in headers.get(b"cookie", b"")
     content_type = headers.get(b"content-type", b"").split(b";")[0].strip().decode("latin-1")

@@ -99,6 +99,9 @@ class ShopSettings:
     sweep_interval: timedelta = timedelta(seconds=30)
     dispute_response: timedelta = timedelta(days=3)  # a seller silent this long sends the dispute to an admin
     attribution_window: timedelta = timedelta(days=7)  # how long a click may still earn its creator a sale
+    # A checkout's charge intent still open this long after its last attempt was abandoned (a crash between the
+    # charge and the commit, or a client that never retried): the reconciler voids its charge.
+    reconcile_after: timedelta = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -228,6 +231,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             attribution_window=parse_duration(
                 get("LIVECOMMERCE_ATTRIBUTION_WINDOW", "7d"), "LIVECOMMERCE_ATTRIBUTION_WINDOW"
             ),
+            reconcile_after=parse_duration(get("LIVECOMMERCE_RECONCILE_AFTER", "5m"), "LIVECOMMERCE_RECONCILE_AFTER"),
         ),
         live=LiveSettings(
             tick=parse_duration(get("LIVECOMMERCE_ROOM_TICK", "75ms"), "LIVECOMMERCE_ROOM_TICK"),

@@ -1,4 +1,4 @@
-"""Helpers shared by every domain's handlers: strict JSON bodies, the navigation each role sees, template globals."""
+"""Helpers shared by every domain's handlers: the visitor cookie, the navigation each role sees, template globals."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import msgspec
 from jinja2 import pass_context
 from litestar import Request
 from litestar.datastructures import Cookie
-from litestar.exceptions import ValidationException
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from kernel.auth.models import Role
@@ -77,23 +75,3 @@ def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> 
 
     engine.engine.globals["navigation"] = navigation
     engine.engine.filters["money"] = format_money
-
-
-async def strict_json_body(request: Request[Any, Any, Any]) -> None:
-    """Check a JSON body against its Struct with msgspec's strict rules before Litestar converts it.
-
-    Litestar converts bodies with ``strict=False``, which would take ``100.0`` or ``"100"`` as ``100``; this API
-    takes JSON types as sent, so a float or a string never becomes an amount or a quantity.
-    """
-    field = request.route_handler.parsed_fn_signature.parameters.get("data")
-    if field is None or not field.is_subclass_of(msgspec.Struct) or "json" not in request.content_type[0]:
-        return
-    try:
-        msgspec.json.decode(await request.body(), type=field.annotation)
-    except msgspec.ValidationError as exc:
-        raise ValidationException(
-            detail=f"Validation failed for {request.method} {request.url.path}",
-            extra=[{"message": str(exc), "key": "data", "source": "body"}],
-        ) from None
-    except msgspec.DecodeError:
-        return  # not JSON at all: Litestar's own parsing answers that

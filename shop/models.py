@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
 from advanced_alchemy.base import BigIntBase, UUIDv7AuditBase, UUIDv7Base
@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import JsonDocument
 from kernel.money import Money
+
+# Amounts in minor units are 64-bit: the API takes unit prices up to 10^10, and baskets and sums pass 2^31.
+MinorUnits = Annotated[int, mapped_column(BigInteger)]
 
 
 class OrderStatus(StrEnum):
@@ -77,7 +80,7 @@ class Product(UUIDv7AuditBase):
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     category_slug: Mapped[str] = mapped_column(ForeignKey("shop_category.slug"))
-    price_minor: Mapped[int] = mapped_column(CheckConstraint("price_minor > 0", name="price_positive"))
+    price_minor: Mapped[MinorUnits] = mapped_column(CheckConstraint("price_minor > 0", name="price_positive"))
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(CheckConstraint("stock >= 0", name="stock_not_negative"))
     affiliate_rate_bps: Mapped[int] = mapped_column(
@@ -114,6 +117,37 @@ class IdempotencyKey(UUIDv7Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
+class ChargeIntentStatus(StrEnum):
+    OPEN = "open"  # recorded before charging; an attempt may hold a provider charge
+    COMPLETED = "completed"  # its orders committed with the charge
+    VOIDED = "voided"  # abandoned: whatever the provider charged under its reference was voided
+
+
+class ChargeIntent(UUIDv7Base):
+    """A checkout's intent to charge, committed before the provider is asked, so no charge can go unaccounted.
+
+    Its id is the checkout's id. The provider gets ``reference`` as its own idempotency key: a retry after a crash
+    gets the same charge back, never a second one. A voided intent that is tried again starts a new attempt, and so
+    a new reference.
+    """
+
+    __tablename__ = "shop_charge_intent"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    scope: Mapped[str] = mapped_column(String(80))  # as the Idempotency-Key's: the operation and the buyer
+    key: Mapped[str] = mapped_column(String(200))
+    buyer_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
+    attempt: Mapped[int] = mapped_column(default=1)
+    status: Mapped[str] = mapped_column(String(16))
+    charge_id: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    attempted_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+
+    @property
+    def reference(self) -> str:
+        return f"{self.id}.{self.attempt}"
+
+
 class Order(UUIDv7Base):
     __tablename__ = "shop_order"
     __table_args__ = (
@@ -125,8 +159,8 @@ class Order(UUIDv7Base):
     seller_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
     status: Mapped[str] = mapped_column(String(24), index=True)
     currency: Mapped[str] = mapped_column(String(3))
-    total_minor: Mapped[int]
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    total_minor: Mapped[MinorUnits]
+    refunded_minor: Mapped[MinorUnits] = mapped_column(default=0)
     shipping_address: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     charge_id: Mapped[str] = mapped_column(String(80))
     carrier: Mapped[str | None] = mapped_column(String(60), default=None)
@@ -156,7 +190,7 @@ class OrderLine(UUIDv7Base):
     order_id: Mapped[UUID] = mapped_column(ForeignKey("shop_order.id", ondelete="CASCADE"), index=True)
     product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
-    unit_price_minor: Mapped[int]
+    unit_price_minor: Mapped[MinorUnits]
     quantity: Mapped[int] = mapped_column(CheckConstraint("quantity > 0", name="quantity_positive"))
     category_slug: Mapped[str] = mapped_column(String(40))
     # Rates are frozen at checkout: later changes to the category or product never change this sale's split.
@@ -202,7 +236,7 @@ class Posting(BigIntBase):
 
     entry_id: Mapped[int] = mapped_column(ForeignKey("shop_journal_entry.id"), index=True)
     account: Mapped[str] = mapped_column(String(80))
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     # For payables: when this amount may be paid out (the end of the order's dispute window).
     available_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -216,13 +250,13 @@ class Dispute(UUIDv7Base):
     seller_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
     reason: Mapped[str] = mapped_column(String(24))
     detail: Mapped[str] = mapped_column(Text, default="")
-    requested_minor: Mapped[int]
+    requested_minor: Mapped[MinorUnits]
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(16), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     respond_by: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    refunded_minor: Mapped[MinorUnits] = mapped_column(default=0)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
 
 
@@ -231,7 +265,7 @@ class Payout(UUIDv7Base):
 
     party_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
     account: Mapped[str] = mapped_column(String(80))
-    amount_minor: Mapped[int] = mapped_column(CheckConstraint("amount_minor > 0", name="amount_positive"))
+    amount_minor: Mapped[MinorUnits] = mapped_column(CheckConstraint("amount_minor > 0", name="amount_positive"))
     currency: Mapped[str] = mapped_column(String(3))
     provider_ref: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
@@ -248,7 +282,7 @@ class Deal(UUIDv7Base):
     )
 
     product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id"), index=True)
-    price_minor: Mapped[int] = mapped_column(CheckConstraint("price_minor > 0", name="deal_price_positive"))
+    price_minor: Mapped[MinorUnits] = mapped_column(CheckConstraint("price_minor > 0", name="deal_price_positive"))
     currency: Mapped[str] = mapped_column(String(3))
     quantity: Mapped[int] = mapped_column(CheckConstraint("quantity > 0", name="deal_quantity_positive"))
     remaining: Mapped[int]
@@ -331,7 +365,7 @@ class LineAttribution(BigIntBase):
     window_seconds: Mapped[int]
     decided_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     coupon_id: Mapped[UUID | None] = mapped_column(ForeignKey("shop_coupon.id"), default=None, index=True)
-    discount_minor: Mapped[int] = mapped_column(default=0)
+    discount_minor: Mapped[MinorUnits] = mapped_column(default=0)
     candidates: Mapped[list[dict[str, Any]]] = mapped_column(JsonDocument, default=list)
 
 

@@ -37,7 +37,7 @@ class ShopPlugin(InitPluginProtocol):
 
     def __init__(self, shared: Shared, runtime: ShopRuntime | None = None) -> None:
         settings = shared.settings.shop
-        self.runtime = runtime or ShopRuntime()
+        self.runtime = runtime or ShopRuntime.sandbox(shared.settings.data_dir)
         deadlines = shop_jobs(settings, self.runtime.payments, shared.bus)
         self.sweeper = Sweeper(shared.db, shared.clock, settings.sweep_interval, jobs=deadlines)
         # Report rollups fold new touches and sales on their own loop, apart from the money deadlines.

@@ -27,6 +27,8 @@ from kernel.db import metadata
 from kernel.migrate import upgrade
 from kernel.settings import Settings, load_settings
 from tests.clients import asgi_client
+from tests.postgres_server import OwnPostgres
+from tests.postgres_server import available as postgres_available
 from tests.redis_server import OwnRedis
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -172,3 +174,18 @@ def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[OwnPostgres]:
+    """A private PostgreSQL a test may stop and start, migrated; skipped where the server binaries are missing
+    unless REQUIRE_SERVICES=1."""
+    if not postgres_available():
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("PostgreSQL's server binaries are not installed (apt-get install -y postgresql)")
+        pytest.skip("PostgreSQL's server binaries are not installed; this test starts and stops its own")
+    server = OwnPostgres()
+    server.start()
+    upgrade(server.url)
+    yield server
+    server.remove()

@@ -6,8 +6,6 @@ narrowed by dimension and day range through their indexes; the raw touches and o
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,6 +15,7 @@ from uuid import UUID
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel import spreadsheets
 from kernel.auth import CurrentUser, Role
 from kernel.auth.models import User
 from kernel.errors import Forbidden, RuleBroken
@@ -194,14 +193,8 @@ def csv_values(row: ReportRowOut) -> list:
 
 
 def csv_lines(rows: list[ReportRowOut]) -> Iterator[str]:
-    """The rows as CSV, one line at a time after a header line, in the JSON rows' order."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for values in (CSV_COLUMNS, *(csv_values(row) for row in rows)):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow(values)
-        yield buffer.getvalue()
+    """The rows as spreadsheet-safe CSV, one line at a time after a header line, in the JSON rows' order."""
+    return spreadsheets.csv_lines(CSV_COLUMNS, (csv_values(row) for row in rows))
 
 
 async def live_row(

@@ -12,15 +12,24 @@ from kernel.money import Money
 class Charge:
     charge_id: str
     amount: Money
+    voided: bool = False
 
 
 class PaymentGateway(Protocol):
     async def charge(self, amount: Money, token: str, reference: str) -> Charge:
-        """Capture ``amount``; raise PaymentDeclined (402) or Unavailable (503)."""
+        """Capture ``amount``; raise PaymentDeclined (402) or Unavailable (503).
+
+        ``reference`` is the provider's idempotency key: charging again under a reference that already holds a
+        charge returns that charge, never a second one (a checkout retried after a crash is charged once).
+        """
+        ...
+
+    async def find(self, reference: str) -> Charge | None:
+        """The charge made under ``reference``, if the provider made one (the reconciler asks)."""
         ...
 
     async def void(self, charge_id: str) -> None:
-        """Cancel a capture whose order could not be recorded."""
+        """Cancel a capture whose order could not be recorded; voiding a voided charge does nothing."""
         ...
 
     async def refund(self, charge_id: str, amount: Money) -> str:

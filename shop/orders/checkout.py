@@ -11,7 +11,6 @@ from uuid import UUID
 import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from uuid_utils.compat import uuid7
 
 from kernel.auth import CurrentUser
 from kernel.bus import Bus
@@ -25,9 +24,10 @@ from shop.attribution.rule import Attribution, Decision
 from shop.catalog import deals
 from shop.catalog.products import CatalogService
 from shop.events import ORDERS_TOPIC, DealRemaining, OrderPaid, PaidLine, StockChanged, mask_name, product_topic
-from shop.models import Category, Coupon, Deal, Order, OrderAction, OrderLine, OrderStatus, Product
+from shop.models import Category, ChargeIntent, Coupon, Deal, Order, OrderAction, OrderLine, OrderStatus, Product
 from shop.money import escrow
 from shop.money.gateway import PaymentGateway
+from shop.orders import intents
 from shop.orders.carts import CartService
 from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import CheckoutIn
@@ -81,8 +81,11 @@ class Checkout:
         self.catalog = CatalogService(session, settings.currency)
         self._uncommitted: list[str] = []  # charges placed in this transaction, voided unless it commits
 
-    async def place_order(self, buyer: CurrentUser, cart: CheckoutIn) -> Placed:
+    async def place_order(self, buyer: CurrentUser, cart: CheckoutIn, intent: ChargeIntent) -> Placed:
         """Validate, reserve stock, charge once, write one order per seller and its escrow hold.
+
+        ``intent`` was committed before (see shop.orders.intents): the provider is charged under its reference and
+        the orders carry its id as their checkout id, so a retry after a crash is charged once.
 
         The paid products leave the buyer's cart in the same transaction. Nothing is committed here: run it inside
         ``committing()``, so that what the caller writes beside the orders commits with them or not at all.
@@ -102,10 +105,11 @@ class Checkout:
             # Counted after ``take`` locked the deal's row, so a buyer's concurrent checkouts see each other.
             deals.check_limit(deal, await deals.bought_by(self.session, deal.id, buyer_id), quantity)
         total = sum((line.net for line in lines), Money.zero(self.settings.currency))
-        checkout_id = uuid7()
-        charge = await self.gateway.charge(total, cart.payment.token, reference=str(checkout_id))
+        checkout_id = intent.id
+        charge = await self.gateway.charge(total, cart.payment.token, reference=intent.reference)
         try:
             orders = await self._write_orders(buyer, checkout_id, charge.charge_id, cart, lines)
+            await intents.complete(self.session, intent, charge.charge_id)
             for product_id, left in stock_left.items():
                 self.bus.after_commit(self.session, product_topic(product_id), StockChanged(str(product_id), left))
             for deal, left in deals_left.items():

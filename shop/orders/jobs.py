@@ -1,4 +1,5 @@
-"""Deadlines the sweeper applies: ship-by cancellations, auto-confirmations, disputes a seller ignored.
+"""Deadlines the sweeper applies: ship-by cancellations, auto-confirmations, disputes a seller ignored, and the
+charges of abandoned checkouts (shop.orders.intents).
 
 Each due row is handled in its own transaction through the same service methods a user's request uses; rows are
 claimed with SKIP LOCKED, so several workers split the work and a failure only retries that row next tick.
@@ -21,6 +22,7 @@ from kernel.settings import ShopSettings
 from shop.models import Dispute, DisputeStatus, Order, OrderAction, OrderStatus
 from shop.money.gateway import PaymentGateway
 from shop.orders.disputes import DisputeService
+from shop.orders.intents import reconcile_job
 from shop.orders.lifecycle import OrderService
 
 BATCH = 50
@@ -82,4 +84,5 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
         Job("cancel_unshipped", cancel_unshipped),
         Job("auto_confirm", auto_confirm),
         Job("escalate_ignored_disputes", escalate_ignored_disputes),
+        reconcile_job(gateway, settings.reconcile_after),
     ]

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Redirect, Stream
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel import spreadsheets
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import RuleBroken
 from kernel.problems import problem_response, problem_spec
@@ -130,7 +131,7 @@ class ReportController(Controller):
             name = f"attribution-{query.group_by}-{query.since}-{query.until}.csv"
             return Stream(
                 reports.csv_lines(rows),
-                media_type="text/csv; charset=utf-8",
+                media_type=spreadsheets.MEDIA_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
         body = ReportOut(query.group_by.value, query.since.isoformat(), query.until.isoformat(), rows)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Response
@@ -18,7 +19,7 @@ from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser
-from shop.orders import idempotency
+from shop.orders import idempotency, intents
 from shop.orders.checkout import Checkout
 from shop.orders.idempotency import Answer
 from shop.schemas import CheckoutIn, CheckoutOut
@@ -75,13 +76,19 @@ def respond(answer: Answer) -> Response[Any]:
 async def keyed_checkout(checkout: Checkout, buyer: CurrentUser, data: CheckoutIn, key: str | None) -> Answer:
     """Place the order for ``data`` once per Idempotency-Key (required): the JSON API, checkout page and quick buy.
 
-    The answer (201 with CheckoutOut) is stored under the key in the orders' transaction, committed here; if that
-    fails, the charge is voided.
+    The charge intent is recorded and committed first (shop.orders.intents). The answer (201 with CheckoutOut) is
+    stored under the key in the orders' transaction, committed here; if that fails, the charge is voided.
     """
 
+    scope, now = f"checkout:{buyer.id}", checkout.clock.now()
+    # Committed before anything is charged, so a crash between the charge and the orders leaves a trace.
+    intent = await intents.open_intent(
+        checkout.session, checkout.gateway, scope, idempotency.check_key(key), UUID(buyer.id), now
+    )
+
     async def place() -> tuple[CheckoutOut, int]:
-        placed = await checkout.place_order(buyer, data)
+        placed = await checkout.place_order(buyer, data, intent)
         return CheckoutOut(checkout_id=str(placed.checkout_id), orders=[order_out(v) for v in placed.orders]), 201
 
     async with checkout.committing():
-        return await idempotent(checkout.session, f"checkout:{buyer.id}", key, data, place, now=checkout.clock.now())
+        return await idempotent(checkout.session, scope, key, data, place, now=now)

@@ -61,13 +61,14 @@ class LiveServer:
         database_url: str | None = None,
         redis_url: str | None = None,
         port: int | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.base_url = f"http://{HOST}:{self.port}"
         self._stderr_path = data_dir / "server.stderr.log"
         self._process: subprocess.Popen[bytes] | None = None
-        self.env = self._environment(database_url, redis_url)
+        self.env = {**self._environment(database_url, redis_url), **(env or {})}
 
     def _environment(self, database_url: str | None, redis_url: str | None) -> dict[str, str]:
         # The caller's own database and Redis settings must not leak into the server under test.
@@ -88,6 +89,7 @@ class LiveServer:
             "LIVECOMMERCE_DISPUTE_WINDOW": "4s",
             "LIVECOMMERCE_SWEEP_INTERVAL": "1s",
             "PYTHONUNBUFFERED": "1",
+            "PYTHONPATH": str(ROOT),  # this checkout's code, whichever checkout the command was installed from
         }
         if database_url:
             env["DATABASE_URL"] = database_url
@@ -153,6 +155,13 @@ class LiveServer:
         try:
             process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash or the OOM killer would: nothing of it gets to clean up."""
+        process, self._process = self._process, None
+        if process is not None:
             process.kill()
             process.wait()
 

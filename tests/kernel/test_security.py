@@ -63,6 +63,29 @@ async def test_cookie_session_needs_csrf_header_but_bearer_does_not(client: Asyn
     assert (await client.post("/api/auth/logout", headers=bearer(token))).status_code == 204
 
 
+async def test_a_request_naming_bearer_auth_is_authenticated_by_the_bearer_alone(client: AsyncClient) -> None:
+    user = await signup(client)
+    await client.get("/signin")  # issues the CSRF cookie
+    signed_in = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
+    assert signed_in.status_code == 200
+    for empty in ("Bearer ", "Bearer", "bearer    "):
+        # An empty bearer must neither skip the CSRF check nor fall back to the session cookie.
+        assert (await client.get("/api/me", headers={"authorization": empty})).status_code == 401
+        assert (await client.post("/api/auth/logout", headers={"authorization": empty})).status_code in (401, 403)
+    assert (await client.get("/api/me")).status_code == 200  # the cookie session itself is untouched
+
+
+async def test_private_answers_are_never_stored_by_caches(client: AsyncClient) -> None:
+    user = await signup(client)
+    token = await login(client, user["email"])
+    for path in ("/api/me", "/api/shop/orders", "/api/shop/cart"):
+        response = await client.get(path, headers=bearer(token))
+        assert response.status_code == 200, path
+        assert response.headers["cache-control"] == "no-store", path
+    anonymous = await client.get("/api/shop/products")
+    assert "no-store" not in anonymous.headers.get("cache-control", "")
+
+
 async def test_sign_in_redirect_never_leaves_the_site(client: AsyncClient) -> None:
     user = await signup(client)
     page = await client.get("/signin?next=//evil.example/", headers=HTML)

