@@ -32,7 +32,7 @@ from kernel.health import healthz, readyz
 from kernel.inputs import check_input
 from kernel.logs import RequestIdMiddleware, configure_logging
 from kernel.problems import EXCEPTION_HANDLERS
-from kernel.security import csrf_middleware, security_headers_hook
+from kernel.security import csrf_middleware, forwarded_headers, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.shared import Shared
 from kernel.web import NavItem, configure_templates
@@ -125,6 +125,7 @@ def create_app(
             *domains,
         ],
         middleware=[
+            *forwarded_headers(settings),  # first: every later step sees the client's real address
             RequestIdMiddleware,
             csrf_middleware(settings),
             DefineMiddleware(

@@ -86,7 +86,7 @@ def serve(host: str, port: int, workers: int) -> None:
         ws_per_message_deflate=False,  # compression costs more CPU than fan-out itself
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes forwarded headers from LIVECOMMERCE_TRUSTED_PROXIES only
     )
 
 
@@ -129,7 +129,7 @@ def media(host: str, port: int) -> None:
         ws_per_message_deflate=False,
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        proxy_headers=False,  # the app believes forwarded headers from LIVECOMMERCE_TRUSTED_PROXIES only
     )
 
 

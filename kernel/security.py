@@ -10,6 +10,7 @@ from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.types import Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from kernel.settings import Settings
 
@@ -109,6 +110,18 @@ def csrf_middleware(settings: Settings) -> DefineMiddleware:
             exclude=["/healthz", "/readyz", "/static"],
         ),
     )
+
+
+def forwarded_headers(settings: Settings) -> list[DefineMiddleware]:
+    """Believe X-Forwarded-For / -Proto only from ``LIVECOMMERCE_TRUSTED_PROXIES`` (none by default).
+
+    Rate limits count per client address; were the headers believed from anyone, a client would pick a new address
+    per request, and behind a real proxy every client would share the proxy's. uvicorn's own middleware does the
+    parsing; the server's built-in copy (which trusts 127.0.0.1) is switched off in ``livecommerce serve``.
+    """
+    if not settings.auth.trusted_proxies:
+        return []
+    return [DefineMiddleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.auth.trusted_proxies))]
 
 
 def rate_limit(rate: tuple[int, str], store: str) -> RateLimitConfig:

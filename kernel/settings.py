@@ -5,6 +5,7 @@ Nothing else reads ``os.environ``: ``create_app`` and the CLI take a :class:`Set
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -88,6 +89,12 @@ class AuthSettings:
     signup_rate: tuple[int, str] = (5, "minute")
     password_time_cost: int = 3
     password_memory_kib: int = 65536
+    # Failed sign-ins one account takes from browsers that never signed in to it, per lockout window.
+    login_account_failures: int = 10
+    login_lockout: timedelta = timedelta(minutes=15)
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks); none by default, so
+    # a client cannot pick its own address for the rate limits.
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,17 @@ class CommunitySettings:
     comment_window: timedelta = timedelta(minutes=1)
     feed_cap: int = 800  # entries kept per reader's feed in Redis
     trending_half_life: timedelta = timedelta(hours=24)
+
+
+def _networks(text: str, name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or networks (``10.0.0.5``, ``10.0.0.0/8``, ``::1``), each checked."""
+    found = _list(text)
+    for item in found:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {item!r} is not an IP address or network such as 10.0.0.0/8") from None
+    return found
 
 
 def _list(text: str) -> tuple[str, ...]:
@@ -209,6 +227,11 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             password_memory_kib=_parse_int(
                 get("LIVECOMMERCE_PASSWORD_MEMORY_KIB", "65536"), "LIVECOMMERCE_PASSWORD_MEMORY_KIB", 1024
             ),
+            login_account_failures=_parse_int(
+                get("LIVECOMMERCE_LOGIN_ACCOUNT_FAILURES", "10"), "LIVECOMMERCE_LOGIN_ACCOUNT_FAILURES", 1
+            ),
+            login_lockout=parse_duration(get("LIVECOMMERCE_LOGIN_LOCKOUT", "15m"), "LIVECOMMERCE_LOGIN_LOCKOUT"),
+            trusted_proxies=_networks(get("LIVECOMMERCE_TRUSTED_PROXIES", ""), "LIVECOMMERCE_TRUSTED_PROXIES"),
         ),
         redis_url=redis_url,
         data_dir=data_dir,

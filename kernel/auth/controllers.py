@@ -11,8 +11,10 @@ from litestar.params import JSONBody
 
 from kernel.auth.deps import provide_accounts
 from kernel.auth.guards import CurrentUser, requires_signed_in
+from kernel.auth.lockout import login_guard
 from kernel.auth.schemas import LoginIn, MeOut, SignupIn, TokenOut
 from kernel.auth.service import AccountService, SignedIn
+from kernel.errors import Unauthorized
 from kernel.problems import problem_spec
 from kernel.security import SESSION_COOKIE, rate_limit
 from kernel.settings import Settings
@@ -33,6 +35,21 @@ def session_cookie(settings: Settings, signed_in: SignedIn | None) -> Cookie:
         secure=settings.auth.cookie_secure,
         samesite="lax",
     )
+
+
+async def sign_in(request: Request[Any, Any, Any], accounts: AccountService, data: LoginIn) -> tuple[SignedIn, Cookie]:
+    """Check the password under the account's lockout (see kernel.auth.lockout); the session and the device cookie.
+
+    Shared by the API and the sign-in page, so both count the same failures.
+    """
+    guard = login_guard(request)
+    await guard.check(data.email, guard.known_device(data.email, request.cookies))
+    try:
+        signed_in = await accounts.login(data.email, data.password)
+    except Unauthorized:
+        await guard.failed(data.email)
+        raise
+    return signed_in, guard.device_cookie(data.email)
 
 
 def auth_controller(settings: Settings) -> type[Controller]:
@@ -64,19 +81,26 @@ def auth_controller(settings: Settings) -> type[Controller]:
             "/auth/login",
             middleware=[login_limit],
             status_code=200,
-            responses={401: problem_spec("Wrong email or password"), 429: problem_spec("Too many attempts")},
+            responses={
+                401: problem_spec("Wrong email or password"),
+                429: problem_spec("Too many attempts from this address, or too many failures for this account"),
+            },
         )
         async def login(
-            self, data: JSONBody[LoginIn], accounts: NamedDependency[AccountService], state: State
+            self,
+            request: Request[Any, Any, Any],
+            data: JSONBody[LoginIn],
+            accounts: NamedDependency[AccountService],
+            state: State,
         ) -> Response[TokenOut]:
             """Sign in: returns a bearer token and sets the session cookie."""
-            signed_in = await accounts.login(data.email, data.password)
+            signed_in, device = await sign_in(request, accounts, data)
             body = TokenOut(
                 token=signed_in.token,
                 expires_at=signed_in.expires_at.isoformat(),
                 user=me_out(CurrentUser.of(signed_in.user)),
             )
-            return Response(body, cookies=[session_cookie(state.settings, signed_in)])
+            return Response(body, cookies=[session_cookie(state.settings, signed_in), device])
 
         @post(
             "/auth/logout", guards=[requires_signed_in], status_code=204, responses={401: problem_spec("Not signed in")}

@@ -12,7 +12,7 @@ from litestar.params import FromQuery
 from litestar.plugins.htmx import ClientRedirect, HTMXRequest
 from litestar.response import Redirect, Template
 
-from kernel.auth.controllers import session_cookie
+from kernel.auth.controllers import session_cookie, sign_in
 from kernel.auth.deps import provide_accounts
 from kernel.auth.models import SELF_SERVICE_ROLES
 from kernel.auth.schemas import LoginIn, SignupIn
@@ -46,9 +46,10 @@ def _validation_errors(exc: msgspec.ValidationError) -> dict[str, str]:
     return {field: message.split(" - at ")[0]}
 
 
-def _signed_in_response(request: HTMXRequest, next_url: str, cookie: Cookie) -> Response[Any]:
+def _signed_in_response(request: HTMXRequest, next_url: str, *cookies: Cookie) -> Response[Any]:
     response: Response[Any] = ClientRedirect(next_url) if request.htmx else Redirect(next_url, status_code=303)
-    response.set_cookie(cookie)
+    for cookie in cookies:
+        response.set_cookie(cookie)
     return response
 
 
@@ -72,14 +73,14 @@ def account_pages(settings: Settings) -> type[Controller]:
             next_url = _next_url(form.get("next"))
             try:
                 data = msgspec.convert({"email": form.get("email", ""), "password": form.get("password", "")}, LoginIn)
-                signed_in = await accounts.login(data.email, data.password)
+                signed_in, device = await sign_in(request, accounts, data)
             except msgspec.ValidationError as exc:
                 return _form_page(request, "signin", 400, next=next_url, values=values, errors=_validation_errors(exc))
             except DomainError as exc:
                 return _form_page(
                     request, "signin", exc.status, next=next_url, values=values, errors={"form": exc.detail}
                 )
-            return _signed_in_response(request, next_url, session_cookie(state.settings, signed_in))
+            return _signed_in_response(request, next_url, session_cookie(state.settings, signed_in), device)
 
         @get("/signup")
         async def signup_page(self, request: HTMXRequest) -> Template:

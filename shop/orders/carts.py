@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from uuid_utils.compat import uuid7
 
 from kernel.errors import RuleBroken
 from kernel.money import Money
@@ -56,20 +59,34 @@ class CartService:
     async def add(
         self, buyer_id: UUID, product_id: UUID, quantity: int = 1, source: dict[str, Any] | None = None
     ) -> None:
+        """Add ``quantity`` to the buyer's line of this product, up to the stock: one conditional upsert, so adds
+        racing from several tabs or devices each count once and never pass the stock."""
         product = await self.catalog.get(product_id)
-        item = await self.session.scalar(
-            select(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product.id)
-        )
-        if item is None:
-            item = CartItem(buyer_id=buyer_id, product_id=product.id, quantity=0, source=source)
-            self.session.add(item)
-        new_quantity = item.quantity + quantity
-        if not 0 < new_quantity <= min(MAX_QUANTITY, product.stock):
+        limit = min(MAX_QUANTITY, product.stock)
+        if not 0 < quantity <= limit:
             raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")
-        item.quantity = new_quantity
-        item.source = source or item.source
-        await self.session.flush()
-        await self._touch(buyer_id, product.id, item.source or {})
+        now = datetime.now(UTC)
+        insert = _insert_for(self.session)(CartItem).values(
+            id=uuid7(),
+            buyer_id=buyer_id,
+            product_id=product.id,
+            quantity=quantity,
+            source=source,
+            created_at=now,
+            updated_at=now,
+        )
+        current = insert.excluded
+        upsert = insert.on_conflict_do_update(
+            index_elements=[CartItem.buyer_id, CartItem.product_id],
+            # Where the buyer found it last, if this add says; otherwise where they found it before.
+            set_={"quantity": CartItem.quantity + current.quantity, "updated_at": current.updated_at}
+            | ({"source": current.source} if source else {}),
+            where=CartItem.quantity + current.quantity <= limit,
+        ).returning(CartItem.source)
+        added = (await self.session.execute(upsert)).first()
+        if added is None:  # the line would pass the stock: the row was left as it was
+            raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")
+        await self._touch(buyer_id, product.id, added.source or {})
 
     async def _touch(self, buyer_id: UUID, product_id: UUID, source: dict[str, Any]) -> None:
         if self.touches is None:
@@ -108,6 +125,11 @@ class CartService:
         await self.session.execute(
             delete(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id.in_(list(product_ids)))
         )
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT ... DO UPDATE (PostgreSQL and SQLite spell it alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def _uuid(value: Any) -> UUID | None:

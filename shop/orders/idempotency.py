@@ -28,9 +28,11 @@ class Answer:
     body: dict[str, Any]
 
 
-def request_hash(body: msgspec.Struct) -> str:
-    """A digest of the request body, so a key sent again with another body is told apart from a retry."""
-    return hashlib.sha256(msgspec.json.encode(body, order="sorted")).hexdigest()
+def request_hash(body: msgspec.Struct, resource: str = "") -> str:
+    """A digest of the request: the resource it acts on and its body, so the same key sent for another resource
+    or with another body is told apart from a retry."""
+    encoded = msgspec.json.encode(body, order="sorted")
+    return hashlib.sha256(f"{resource}\n".encode() + encoded if resource else encoded).hexdigest()
 
 
 def check_key(key: str | None) -> str:
@@ -64,7 +66,8 @@ async def claim(session: AsyncSession, scope: str, key: str, digest: str, now: d
     if earlier.request_hash != digest:
         raise RuleBroken(
             "idempotency_key_reused",
-            "This Idempotency-Key was used with a different request body; use a new key for a new request.",
+            "This Idempotency-Key was used for another request (another body or resource); use a new key for a new"
+            " request.",
         )
     return Answer(earlier.status_code or 200, earlier.response)
 

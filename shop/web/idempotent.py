@@ -38,6 +38,7 @@ async def idempotent(
     *,
     now: datetime,
     required: bool = True,
+    resource: str = "",
 ) -> Answer:
     """Do ``work`` once per Idempotency-Key and answer every retry with its first answer.
 
@@ -49,6 +50,8 @@ async def idempotent(
         work: Does the request's work and returns its output Struct and status code.
         now: When the key is claimed.
         required: Whether a request without a key is refused; when not, such a request just runs ``work``.
+        resource: What the request acts on (``f"dispute:{id}"``), when the path names it: the same key sent for
+            another resource is refused like one sent with another body.
 
     Returns:
         The answer to send: ``work``'s, or the one stored for an earlier request with this key and body.
@@ -61,7 +64,7 @@ async def idempotent(
         out, status_code = await work()
         return Answer(status_code, msgspec.to_builtins(out))
     key = idempotency.check_key(key)
-    claimed = await idempotency.claim(session, scope, key, idempotency.request_hash(body), now)
+    claimed = await idempotency.claim(session, scope, key, idempotency.request_hash(body, resource), now)
     if isinstance(claimed, Answer):
         return claimed
     out, status_code = await work()

@@ -169,7 +169,18 @@ class OrderController(Controller):
 
         scope = f"resolve:{current_user.id}"
         now = state.clock.now()
-        return respond(await idempotent(db_session, scope, idempotency_key, data, resolve, now=now, required=False))
+        return respond(
+            await idempotent(
+                db_session,
+                scope,
+                idempotency_key,
+                data,
+                resolve,
+                now=now,
+                required=False,
+                resource=f"dispute:{dispute_id}",
+            )
+        )
 
     @get("/balances", guards=[requires_role(Role.SELLER, Role.INFLUENCER)])
     async def balances(

@@ -265,3 +265,37 @@ async def test_a_checkout_that_is_declined_while_others_buy_reserves_nothing(cli
     if not busy(*responses):
         assert counts[201] == 3  # the declined cards never held a unit another buyer could have had
     assert await trial_balance_total(client, admin) == 0
+
+
+async def test_ten_adds_to_the_cart_at_once_lose_no_increment(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client, stock=50)
+    _, buyer = await signed_in(client)
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id, "quantity": 1})
+            for _ in range(10)
+        )
+    )
+
+    counts = assert_allowed(responses, (200, None))
+    cart = (await client.get("/api/shop/cart", headers=bearer(buyer))).json()
+    assert [line["quantity"] for line in cart["items"]] == [counts[200]]
+    assert counts[200] == 10 or counts[503]
+
+
+async def test_concurrent_adds_never_pass_the_stock(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client, stock=3)
+    _, buyer = await signed_in(client)
+
+    responses = await asyncio.gather(
+        *(
+            client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id, "quantity": 1})
+            for _ in range(6)
+        )
+    )
+
+    counts = assert_allowed(responses, (200, None), (422, "quantity_unavailable"))
+    cart = (await client.get("/api/shop/cart", headers=bearer(buyer))).json()
+    assert [line["quantity"] for line in cart["items"]] == [counts[200]]
+    assert counts[200] == 3 or counts[503]

@@ -502,6 +502,24 @@ async def test_replayed_resolution_refunds_once(client: AsyncClient, app) -> Non
     assert await trial_balance_total(client, admin) == 0
 
 
+async def test_a_resolution_key_reused_on_another_dispute_is_refused_and_leaves_it_open(
+    client: AsyncClient, app
+) -> None:
+    _, buyer, first_order = await shipped_order(client)
+    _, other_buyer, second_order = await shipped_order(client)
+    admin = await make_admin(client, app)
+    first = await opened(client, buyer, first_order["id"], 2000)
+    second = await opened(client, other_buyer, second_order["id"], 2000)
+    key = new_key()
+
+    assert (await resolve(client, admin, first["id"], "refund", amount=2000, key=key)).status_code == 200
+    reused = await resolve(client, admin, second["id"], "refund", amount=2000, key=key)
+
+    assert reused.status_code == 422 and reused.json()["type"] == "/problems/idempotency_key_reused", reused.text
+    assert (await client.get(f"/api/shop/disputes/{second['id']}", headers=bearer(admin))).json()["status"] == "open"
+    assert (await get_order(client, other_buyer, second_order["id"]))["refunded"] == usd(0)
+
+
 async def test_dispute_after_the_protection_window_is_refused(client: AsyncClient, app, clock: FixedClock) -> None:
     _, buyer, order = await shipped_order(client)
     await confirm(client, buyer, order["id"])
