@@ -70,7 +70,7 @@ class ProfileService:
         return [found[i] for i in ids if i in found]
 
     async def update(self, user: CurrentUser, data: CreatorPatch) -> CreatorProfile:
-        profile = await ensure_profile(self.session, UUID(user.id))
+        profile = await ensure_profile(self.session, user.id)
         if data.bio is not None:
             profile.bio = data.bio.strip()
         if data.showcase_product_ids is not None:

@@ -84,7 +84,7 @@ class Checkout:
         )
         if isinstance(claimed, Replay):
             return claimed
-        buyer_id = UUID(buyer.id)
+        buyer_id = buyer.id
         lines = await self._price(buyer_id, cart)  # validate everything first: nothing is reserved yet
         stock_left = {}
         for product_id, quantity in sorted(_quantities(lines).items()):  # one lock order: no deadlocks
@@ -177,7 +177,7 @@ class Checkout:
             total = sum(line.net.amount_minor for line in seller_lines)
             order = Order(
                 checkout_id=checkout_id,
-                buyer_id=UUID(buyer.id),
+                buyer_id=buyer.id,
                 seller_id=seller_id,
                 status=OrderStatus.PAID,
                 currency=self.settings.currency,
@@ -217,9 +217,7 @@ class Checkout:
                 ],
             )
             self.session.add(
-                OrderEvent(
-                    order_id=order.id, action="paid", actor_id=UUID(buyer.id), at=now, detail={"charge_id": charge_id}
-                )
+                OrderEvent(order_id=order.id, action="paid", actor_id=buyer.id, at=now, detail={"charge_id": charge_id})
             )
             await escrow.hold(self.session, order, now)
             self.bus.after_commit(

@@ -19,7 +19,7 @@ from shop import DealRemaining, StockChanged, product_topic
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, live_room, make_creator, make_products, next_event, rfc3339, room_events
 from tests.shop.helpers import checkout, make_admin, trial_balance_total, usd
-from tests.shop.test_concurrency import assert_allowed, my_orders, problem, stock_of
+from tests.shop.orders.test_concurrency import assert_allowed, my_orders, problem, stock_of
 
 
 def deal_body(product_id: str, clock: FixedClock, **fields: Any) -> dict[str, Any]:
