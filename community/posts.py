@@ -66,7 +66,7 @@ async def authors(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Auth
     if not wanted:
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {uid: AuthorOut(str(uid), name) for uid, name in rows}
+    return {uid: AuthorOut(uid, name) for uid, name in rows}
 
 
 def cover_url(post: Post) -> str | None:

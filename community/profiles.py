@@ -53,7 +53,7 @@ class ProfileService:
         profile = await self.session.scalar(select(CreatorProfile).where(CreatorProfile.user_id == creator_id))
         posts, _ = await self.posts.page(author_id=creator_id, hashtag=None, limit=PROFILE_POSTS, cursor=None)
         return CreatorOut(
-            id=str(creator_id),
+            id=creator_id,
             display_name=user.display_name if user else "",
             bio=profile.bio if profile else "",
             follower_count=await follower_count(self.session, creator_id),

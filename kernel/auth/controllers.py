@@ -73,7 +73,7 @@ def auth_controller(settings: Settings) -> type[Controller]:
             signed_in = await accounts.login(data.email, data.password)
             body = TokenOut(
                 token=signed_in.token,
-                expires_at=signed_in.expires_at.isoformat(),
+                expires_at=signed_in.expires_at,
                 user=me_out(CurrentUser.of(signed_in.user)),
             )
             return Response(body, cookies=[session_cookie(state.settings, signed_in)])
