@@ -198,7 +198,7 @@ class FeedService:
         room_items = await self._room_items(reader_id, [v for _, (kind, v) in merged if kind == "room"], "following")
         keyed = [(k, posts[v] if kind == "post" else room_items[v.id]) for k, (kind, v) in merged]
         for _, item in keyed:
-            if (item.author if isinstance(item, PostItem) else item.host).id == str(reader_id):
+            if (item.author if isinstance(item, PostItem) else item.host).id == reader_id:
                 item.reason = "yours"
         return keyed, more
 
