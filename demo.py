@@ -168,4 +168,4 @@ async def _load_fans(session: AsyncSession, clock: Clock) -> None:
     buyer = await _as(session, "buyer@demo.livecommerce.test")
     follows = FollowService(session, clock)
     for email in ("ava@demo.livecommerce.test", "marco@demo.livecommerce.test"):
-        await follows.follow(buyer, UUID((await _as(session, email)).id))
+        await follows.follow(buyer, (await _as(session, email)).id)
