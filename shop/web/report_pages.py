@@ -132,7 +132,7 @@ class ReportPages(Controller):
     ) -> Template:
         """A creator's commission per order line and where it stands (loaded into the earnings page)."""
         found = await creator_earnings(
-            db_session, UUID(me(request).id), state.clock.now(), state.settings.shop.currency
+            db_session, me(request).id, state.clock.now(), state.settings.shop.currency
         )
         return fragment("shop/partials/_creator_earnings.html", earnings=found)
 
