@@ -147,7 +147,7 @@ async def _load_posts(session: AsyncSession, clock: Clock, products: list[str]) 
     """The creators' posts, published an hour apart in the last few hours (so they are already trending)."""
     for hours_ago, (email, title, hashtags, body) in zip(range(len(DEMO_POSTS), 0, -1), DEMO_POSTS, strict=True):
         author = await _as(session, email)
-        if not await session.scalar(select(Post.id).where(Post.author_id == UUID(author.id), Post.title == title)):
+        if not await session.scalar(select(Post.id).where(Post.author_id == author.id, Post.title == title)):
             published = FixedClock(clock.now() - timedelta(hours=hours_ago))
             await PostService(session, published).create(
                 author, PostIn(title, body.format(*products), hashtags, "published")
@@ -158,7 +158,7 @@ async def _load_rooms(session: AsyncSession, settings: Settings, clock: Clock, p
     rooms = RoomService(session, clock, Bus(channels_plugin(None)), settings.live)  # scheduling publishes nothing
     for email, title, description, hours, picks in DEMO_ROOMS:
         host = await _as(session, email)
-        if not await session.scalar(select(Room.id).where(Room.host_id == UUID(host.id), Room.title == title)):
+        if not await session.scalar(select(Room.id).where(Room.host_id == host.id, Room.title == title)):
             starts = clock.now() + timedelta(hours=hours)
             await rooms.schedule(host, RoomIn(title, [products[i] for i in picks], description, starts))
 
@@ -168,4 +168,4 @@ async def _load_fans(session: AsyncSession, clock: Clock) -> None:
     buyer = await _as(session, "buyer@demo.livecommerce.test")
     follows = FollowService(session, clock)
     for email in ("ava@demo.livecommerce.test", "marco@demo.livecommerce.test"):
-        await follows.follow(buyer, UUID((await _as(session, email)).id))
+        await follows.follow(buyer, (await _as(session, email)).id)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.engagement import CommentLimiter, EngagementService
 from community.follows import FollowService
 from community.leaderboard import Period, leaderboard
-from community.posts import PostService, parse_id
+from community.posts import PostService
 from community.profiles import ProfileService
 from community.schemas import (
     CommentIn,
@@ -33,7 +33,7 @@ from community.schemas import (
 )
 from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
-from kernel.problems import problem_spec
+from kernel.problems import not_found_when_malformed, problem_spec
 from shop import MAX_IMAGE_BYTES
 
 Posts = NamedDependency[PostService]
@@ -75,113 +75,115 @@ class PostController(Controller):
         found, next_cursor = await posts.page(author_id=author_id, hashtag=hashtag, limit=limit, cursor=cursor)
         return PostPage(await posts.summaries(found), next_cursor)
 
-    @get("/{post_id:str}", responses={404: NOT_FOUND})
-    async def get_post(self, request: Request[Any, Any, Any], post_id: FromPath[str], posts: Posts) -> PostOut:
+    @get("/{post_id:uuid}", responses={404: NOT_FOUND})
+    async def get_post(self, request: Request[Any, Any, Any], post_id: FromPath[UUID], posts: Posts) -> PostOut:
         """A post with its HTML and its embedded products as they are now."""
         user = viewer(request)
-        return await posts.out(await posts.visible(parse_id(post_id, "post"), user), user)
+        return await posts.out(await posts.visible(post_id, user), user)
 
     @patch(
-        "/{post_id:str}",
+        "/{post_id:uuid}",
         guards=[requires_signed_in],
         responses={403: FORBIDDEN, 404: NOT_FOUND, 422: UNKNOWN_PRODUCT},
     )
     async def update(
-        self, post_id: FromPath[str], data: JSONBody[PostPatch], posts: Posts, current_user: Me
+        self, post_id: FromPath[UUID], data: JSONBody[PostPatch], posts: Posts, current_user: Me
     ) -> PostOut:
         """Edit, publish or unpublish a post (its author only)."""
-        post = await posts.update(current_user, parse_id(post_id, "post"), data)
+        post = await posts.update(current_user, post_id, data)
         return await posts.out(post, current_user)
 
-    @delete("/{post_id:str}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
-    async def remove(self, post_id: FromPath[str], posts: Posts, current_user: Me) -> None:
+    @delete("/{post_id:uuid}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
+    async def remove(self, post_id: FromPath[UUID], posts: Posts, current_user: Me) -> None:
         """Delete a post (its author or an admin)."""
-        await posts.delete(current_user, parse_id(post_id, "post"))
+        await posts.delete(current_user, post_id)
 
     @post(
-        "/{post_id:str}/cover",
+        "/{post_id:uuid}/cover",
         guards=[requires_signed_in],
         status_code=200,
         request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
         responses={403: FORBIDDEN, 404: NOT_FOUND, 422: problem_spec("Not a PNG, JPEG or WebP image")},
     )
     async def cover(
-        self, post_id: FromPath[str], data: MultipartBody[CoverUpload], posts: Posts, current_user: Me, state: State
+        self, post_id: FromPath[UUID], data: MultipartBody[CoverUpload], posts: Posts, current_user: Me, state: State
     ) -> PostOut:
         """Set the cover picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
         content = await data.image.read()
-        post = await posts.set_cover(current_user, parse_id(post_id, "post"), state.settings.media_dir, content)
+        post = await posts.set_cover(current_user, post_id, state.settings.media_dir, content)
         return await posts.out(post, current_user)
 
-    @post("/{post_id:str}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
-    async def like(self, post_id: FromPath[str], engagement: Engagement, current_user: Me) -> LikeOut:
+    @post("/{post_id:uuid}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    async def like(self, post_id: FromPath[UUID], engagement: Engagement, current_user: Me) -> LikeOut:
         """Like a published post (liking twice counts once)."""
-        return await engagement.like(current_user, parse_id(post_id, "post"))
+        return await engagement.like(current_user, post_id)
 
-    @delete("/{post_id:str}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
-    async def unlike(self, post_id: FromPath[str], engagement: Engagement, current_user: Me) -> LikeOut:
-        return await engagement.unlike(current_user, parse_id(post_id, "post"))
+    @delete("/{post_id:uuid}/likes", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    async def unlike(self, post_id: FromPath[UUID], engagement: Engagement, current_user: Me) -> LikeOut:
+        return await engagement.unlike(current_user, post_id)
 
-    @get("/{post_id:str}/comments", responses={404: NOT_FOUND})
+    @get("/{post_id:uuid}/comments", responses={404: NOT_FOUND})
     async def comments(
         self,
         request: Request[Any, Any, Any],
-        post_id: FromPath[str],
+        post_id: FromPath[UUID],
         engagement: Engagement,
         limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> CommentPage:
         """Comments, oldest first. ``text`` is plain text: escape it when showing it."""
-        items, next_cursor = await engagement.comments(parse_id(post_id, "post"), viewer(request), limit, cursor)
+        items, next_cursor = await engagement.comments(post_id, viewer(request), limit, cursor)
         return CommentPage(items, next_cursor)
 
     @post(
-        "/{post_id:str}/comments",
+        "/{post_id:uuid}/comments",
         guards=[requires_signed_in],
         responses={404: NOT_FOUND, 429: problem_spec("Too many comments in a short time")},
     )
     async def add_comment(
         self,
-        post_id: FromPath[str],
+        post_id: FromPath[UUID],
         data: JSONBody[CommentIn],
         engagement: Engagement,
         comment_limiter: NamedDependency[CommentLimiter],
         current_user: Me,
     ) -> CommentOut:
         """Comment on a published post (plain text, at most 1,000 characters, rate-limited per user)."""
-        return await engagement.comment(current_user, parse_id(post_id, "post"), data.text, comment_limiter)
+        return await engagement.comment(current_user, post_id, data.text, comment_limiter)
 
 
 class CommunityController(Controller):
     path = "/api/community"
     tags = ["community"]
 
-    @delete("/comments/{comment_id:str}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
-    async def delete_comment(self, comment_id: FromPath[str], engagement: Engagement, current_user: Me) -> None:
+    @delete("/comments/{comment_id:uuid}", guards=[requires_signed_in], responses={403: FORBIDDEN, 404: NOT_FOUND})
+    async def delete_comment(self, comment_id: FromPath[UUID], engagement: Engagement, current_user: Me) -> None:
         """Remove a comment: its author, the post's author or an admin."""
-        await engagement.delete_comment(current_user, parse_id(comment_id, "comment"))
+        await engagement.delete_comment(current_user, comment_id)
 
-    @post("/creators/{creator_id:str}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND})
+    @post(
+        "/creators/{creator_id:uuid}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND}
+    )
     async def follow(
-        self, creator_id: FromPath[str], follows: NamedDependency[FollowService], current_user: Me
+        self, creator_id: FromPath[UUID], follows: NamedDependency[FollowService], current_user: Me
     ) -> FollowOut:
         """Follow a creator (following twice changes nothing; you cannot follow yourself)."""
-        return await follows.follow(current_user, parse_id(creator_id, "creator"))
+        return await follows.follow(current_user, creator_id)
 
     @delete(
-        "/creators/{creator_id:str}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND}
+        "/creators/{creator_id:uuid}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND}
     )
     async def unfollow(
-        self, creator_id: FromPath[str], follows: NamedDependency[FollowService], current_user: Me
+        self, creator_id: FromPath[UUID], follows: NamedDependency[FollowService], current_user: Me
     ) -> FollowOut:
-        return await follows.unfollow(current_user, parse_id(creator_id, "creator"))
+        return await follows.unfollow(current_user, creator_id)
 
-    @get("/creators/{creator_id:str}", responses={404: NOT_FOUND})
+    @get("/creators/{creator_id:uuid}", responses={404: NOT_FOUND})
     async def creator(
-        self, request: Request[Any, Any, Any], creator_id: FromPath[str], profiles: NamedDependency[ProfileService]
+        self, request: Request[Any, Any, Any], creator_id: FromPath[UUID], profiles: NamedDependency[ProfileService]
     ) -> CreatorOut:
         """A creator's bio, follower count, posts, rooms (live, upcoming, past) and showcased products."""
-        return await profiles.get(parse_id(creator_id, "creator"), viewer(request))
+        return await profiles.get(creator_id, viewer(request))
 
     @patch("/creators/me", guards=[requires_role(Role.INFLUENCER)], responses={422: UNKNOWN_PRODUCT})
     async def update_me(
@@ -189,7 +191,7 @@ class CommunityController(Controller):
     ) -> CreatorOut:
         """Change your bio and the products you showcase."""
         await profiles.update(current_user, data)
-        return await profiles.get(UUID(current_user.id), current_user)
+        return await profiles.get(current_user.id, current_user)
 
     @get("/leaderboard")
     async def leaderboard(
@@ -200,3 +202,4 @@ class CommunityController(Controller):
 
 
 COMMUNITY_CONTROLLERS = [PostController, CommunityController]
+not_found_when_malformed(COMMUNITY_CONTROLLERS, post_id="post", comment_id="comment", creator_id="creator")

@@ -66,7 +66,7 @@ class EngagementService:
         await self._published(post_id, user)
         try:
             async with self.session.begin_nested():
-                self.session.add(PostLike(post_id=post_id, user_id=UUID(user.id), at=self.clock.now()))
+                self.session.add(PostLike(post_id=post_id, user_id=user.id, at=self.clock.now()))
         except IntegrityError:
             pass  # liked already
         else:
@@ -76,7 +76,7 @@ class EngagementService:
     async def unlike(self, user: CurrentUser, post_id: UUID) -> LikeOut:
         await self._published(post_id, user)
         gone = await self.session.execute(
-            delete(PostLike).where(PostLike.post_id == post_id, PostLike.user_id == UUID(user.id))
+            delete(PostLike).where(PostLike.post_id == post_id, PostLike.user_id == user.id)
         )
         if gone.rowcount == 1:  # type: ignore[attr-defined]
             await bump(self.session, post_id, "like_count", -1)
@@ -94,8 +94,8 @@ class EngagementService:
         text = text.strip()
         if not text:
             raise RuleBroken("empty_comment", "Write something first.", errors=[{"field": "text", "message": "empty"}])
-        await limiter.take(user.id)
-        comment = Comment(post_id=post_id, author_id=UUID(user.id), text=text, at=self.clock.now())
+        await limiter.take(str(user.id))
+        comment = Comment(post_id=post_id, author_id=user.id, text=text, at=self.clock.now())
         self.session.add(comment)
         await self.session.flush()
         await bump(self.session, post_id, "comment_count", +1)
@@ -106,7 +106,7 @@ class EngagementService:
         if comment is None or comment.deleted_at is not None:
             raise NotFound("comment_not_found", f"There is no comment {comment_id}.")
         post = await self.posts.visible(comment.post_id, user)
-        allowed = user.id in (str(comment.author_id), str(post.author_id)) or user.has(Role.ADMIN)
+        allowed = user.id in (comment.author_id, post.author_id) or user.has(Role.ADMIN)
         if not allowed:
             raise Forbidden("not_your_comment", "Only its author, the post's author or an admin may remove it.")
         gone = await self.session.execute(

@@ -127,7 +127,7 @@ class FeedService:
         self.redis = redis
 
     async def page(self, reader: CurrentUser | None, limit: int, cursor: str | None) -> FeedOut:
-        reader_id = UUID(reader.id) if reader is not None else None
+        reader_id = reader.id if reader is not None else None
         # The reader's sources: the creators they follow, and themselves.
         follows = await feed_sources(self.session, reader_id) if reader_id else set()
         phase, when, score, last = _parse_cursor(cursor) if cursor else ("f" if follows else "t", 0, None, None)
@@ -188,7 +188,7 @@ class FeedService:
         room_items = await self._room_items(reader_id, [v for _, (kind, v) in merged if kind == "room"], "following")
         keyed = [(k, posts[v] if kind == "post" else room_items[v.id]) for k, (kind, v) in merged]
         for _, item in keyed:
-            if (item.author if isinstance(item, PostItem) else item.host).id == str(reader_id):
+            if (item.author if isinstance(item, PostItem) else item.host).id == reader_id:
                 item.reason = "yours"
         return keyed, more
 

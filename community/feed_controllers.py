@@ -86,7 +86,7 @@ class FeedController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> NotificationPage:
         """The caller's notifications, newest first, with the number still unread."""
-        return await notifications.page(UUID(request.user.id), limit, cursor)
+        return await notifications.page(request.user.id, limit, cursor)
 
     @post(
         "/notifications/read",
@@ -101,7 +101,7 @@ class FeedController(Controller):
         notifications: NamedDependency[NotificationService],
     ) -> UnreadOut:
         """Mark ``ids`` read (all when omitted); answers how many stay unread."""
-        return UnreadOut(await notifications.mark_read(UUID(request.user.id), data.ids))
+        return UnreadOut(await notifications.mark_read(request.user.id, data.ids))
 
 
 @get(

@@ -40,7 +40,7 @@ def _back(request: Request[Any, Any, Any], fallback: str = "/") -> str:
 async def _unread(request: Request[Any, Any, Any], notifications: NotificationService) -> dict[str, Any]:
     if request.user is None:
         return {}
-    return {"notification_count": await notifications.unread(UUID(request.user.id))}
+    return {"notification_count": await notifications.unread(request.user.id)}
 
 
 @get("/")
@@ -111,7 +111,7 @@ class NotificationPages(Controller):
         notifications: NamedDependency[NotificationService],
         cursor: FromQuery[str | None] = None,
     ) -> Template:
-        listing = await notifications.page(UUID(request.user.id), 30, cursor)
+        listing = await notifications.page(request.user.id, 30, cursor)
         return Template(
             "community/notifications.html",
             context={"listing": listing, "notification_count": listing.unread},
@@ -124,7 +124,7 @@ class NotificationPages(Controller):
         """The header's unread count, for pages that render the badge empty and load it."""
         return Template(
             "community/partials/_notification_badge.html",
-            context={"notification_count": await notifications.unread(UUID(request.user.id))},
+            context={"notification_count": await notifications.unread(request.user.id)},
         )
 
     @post("/read", status_code=200)
@@ -132,7 +132,7 @@ class NotificationPages(Controller):
         self, request: Request[Any, Any, Any], notifications: NamedDependency[NotificationService]
     ) -> Redirect:
         """Mark every notification read (a plain form; the page reloads with none unread)."""
-        await notifications.mark_read(UUID(request.user.id), None)
+        await notifications.mark_read(request.user.id, None)
         return Redirect("/community/notifications", status_code=303)
 
 

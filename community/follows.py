@@ -48,7 +48,7 @@ async def is_following(session: AsyncSession, follower: CurrentUser | None, crea
     if follower is None:
         return False
     hit = await session.scalar(
-        select(Follow.id).where(Follow.follower_id == UUID(follower.id), Follow.creator_id == creator_id)
+        select(Follow.id).where(Follow.follower_id == follower.id, Follow.creator_id == creator_id)
     )
     return hit is not None
 
@@ -64,27 +64,27 @@ class FollowService:
         await ensure_profile(self.session, creator_id)
 
     async def follow(self, user: CurrentUser, creator_id: UUID) -> FollowOut:
-        if UUID(user.id) == creator_id:
+        if user.id == creator_id:
             raise RuleBroken("follow_self", "You cannot follow yourself.")
         await self._creator(creator_id)
         try:
             async with self.session.begin_nested():
-                self.session.add(Follow(follower_id=UUID(user.id), creator_id=creator_id, at=self.clock.now()))
+                self.session.add(Follow(follower_id=user.id, creator_id=creator_id, at=self.clock.now()))
         except IntegrityError:
             pass  # already following: nothing changes
         else:
             await self._move(creator_id, +1)
-            timelines.followed(self.session, UUID(user.id), creator_id)
+            timelines.followed(self.session, user.id, creator_id)
         return FollowOut(str(creator_id), True, await follower_count(self.session, creator_id))
 
     async def unfollow(self, user: CurrentUser, creator_id: UUID) -> FollowOut:
         await self._creator(creator_id)
         gone = await self.session.execute(
-            delete(Follow).where(Follow.follower_id == UUID(user.id), Follow.creator_id == creator_id)
+            delete(Follow).where(Follow.follower_id == user.id, Follow.creator_id == creator_id)
         )
         if gone.rowcount == 1:  # type: ignore[attr-defined]
             await self._move(creator_id, -1)
-            timelines.unfollowed(self.session, UUID(user.id), creator_id)
+            timelines.unfollowed(self.session, user.id, creator_id)
         return FollowOut(str(creator_id), False, await follower_count(self.session, creator_id))
 
     async def _move(self, creator_id: UUID, by: int) -> None:

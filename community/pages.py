@@ -62,7 +62,7 @@ class PostPages(Controller):
                 TouchKind.VIEW,
                 post_id=post.id,
                 creator_id=post.author_id,
-                user_id=UUID(user.id) if user else None,
+                user_id=user.id if user else None,
                 visitor_id=visitor_id,
             )
         return Template(
@@ -109,7 +109,7 @@ class PostPages(Controller):
                 post_id=post.id,
                 creator_id=post.author_id,
                 product_id=product_id,
-                user_id=UUID(user.id) if user else None,
+                user_id=user.id if user else None,
                 visitor_id=visitor_id,
             )
         target = f"/shop/products/{product_id}/buy" if buy else f"/shop/products/{product_id}"
@@ -151,13 +151,13 @@ class PostPages(Controller):
             context={
                 "c": comment,
                 "post_id": str(post_id),
-                "can_moderate": _moderates(request.user, str(post.author_id)),
+                "can_moderate": _moderates(request.user, post.author_id),
                 "comment_count": post.comment_count,
             },
         )
 
 
-def _moderates(user: CurrentUser | None, author_id: str) -> bool:
+def _moderates(user: CurrentUser | None, author_id: UUID) -> bool:
     return user is not None and (user.id == author_id or user.has(Role.ADMIN))
 
 

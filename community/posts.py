@@ -38,14 +38,6 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def parse_id(value: str, what: str) -> UUID:
-    """An id from a client; one that cannot exist is simply not found."""
-    try:
-        return UUID(value)
-    except ValueError:
-        raise NotFound(f"{what}_not_found", f"There is no {what} {value!r}.") from None
-
-
 def normalise_hashtags(tags: Iterable[str]) -> list[str]:
     """``#Summer``, ``summer`` and `` summer `` are one tag; at most five, each letters, digits or ``_``."""
     result: list[str] = []
@@ -74,7 +66,7 @@ async def authors(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Auth
     if not wanted:
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
-    return {uid: AuthorOut(str(uid), name) for uid, name in rows}
+    return {uid: AuthorOut(uid, name) for uid, name in rows}
 
 
 def cover_url(post: Post) -> str | None:
@@ -117,7 +109,7 @@ class PostService:
         stored_html, product_ids = await self.render_body(data.body)
         now = self.clock.now()
         post = Post(
-            author_id=UUID(author.id),
+            author_id=author.id,
             title=data.title.strip() or data.title,
             body=data.body,
             html=stored_html,
@@ -154,7 +146,7 @@ class PostService:
 
     async def delete(self, user: CurrentUser, post_id: UUID) -> None:
         post = await self.visible(post_id, user)
-        if str(post.author_id) != user.id and not user.has(Role.ADMIN):
+        if post.author_id != user.id and not user.has(Role.ADMIN):
             raise Forbidden("not_your_post", "Only the post's author or an admin may delete it.")
         if post.status == PostStatus.PUBLISHED:
             timelines.post_removed(self.session, post.id, post.author_id)
@@ -188,15 +180,13 @@ class PostService:
     async def visible(self, post_id: UUID, viewer: CurrentUser | None) -> Post:
         """A published post, or a draft for its author; anything else is not found (drafts stay private)."""
         post = await self.session.get(Post, post_id)
-        if post is None or (
-            post.status != PostStatus.PUBLISHED and (viewer is None or viewer.id != str(post.author_id))
-        ):
+        if post is None or (post.status != PostStatus.PUBLISHED and (viewer is None or viewer.id != post.author_id)):
             raise NotFound("post_not_found", f"There is no post {post_id}.")
         return post
 
     async def _own(self, user: CurrentUser, post_id: UUID) -> Post:
         post = await self.visible(post_id, user)
-        if str(post.author_id) != user.id:
+        if post.author_id != user.id:
             raise Forbidden("not_your_post", "Only the post's author may change it.")
         return post
 
@@ -241,7 +231,7 @@ class PostService:
         if viewer is None:
             return False
         hit = await self.session.scalar(
-            select(PostLike.id).where(PostLike.post_id == post_id, PostLike.user_id == UUID(viewer.id))
+            select(PostLike.id).where(PostLike.post_id == post_id, PostLike.user_id == viewer.id)
         )
         return hit is not None
 

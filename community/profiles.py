@@ -51,7 +51,7 @@ class ProfileService:
         profile = await self.session.scalar(select(CreatorProfile).where(CreatorProfile.user_id == creator_id))
         posts, _ = await self.posts.page(author_id=creator_id, hashtag=None, limit=PROFILE_POSTS, cursor=None)
         return CreatorOut(
-            id=str(creator_id),
+            id=creator_id,
             display_name=user.display_name if user else "",
             bio=profile.bio if profile else "",
             follower_count=await follower_count(self.session, creator_id),
@@ -68,7 +68,7 @@ class ProfileService:
         return [found[i] for i in ids if i in found]
 
     async def update(self, user: CurrentUser, data: CreatorPatch) -> CreatorProfile:
-        profile = await ensure_profile(self.session, UUID(user.id))
+        profile = await ensure_profile(self.session, user.id)
         if data.bio is not None:
             profile.bio = data.bio.strip()
         if data.showcase_product_ids is not None:

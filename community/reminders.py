@@ -74,7 +74,7 @@ class ReminderService:
         created = True
         try:
             async with self.session.begin_nested():
-                self.session.add(RoomReminder(room_id=room_id, user_id=UUID(user.id), at=self.clock.now()))
+                self.session.add(RoomReminder(room_id=room_id, user_id=user.id, at=self.clock.now()))
         except IntegrityError:
             created = False
         return ReminderOut(str(room_id), True, calendar_url(room_id)), created
@@ -82,7 +82,7 @@ class ReminderService:
     async def forget(self, user: CurrentUser, room_id: UUID) -> None:
         await _room(self.session, room_id)
         await self.session.execute(
-            delete(RoomReminder).where(RoomReminder.room_id == room_id, RoomReminder.user_id == UUID(user.id))
+            delete(RoomReminder).where(RoomReminder.room_id == room_id, RoomReminder.user_id == user.id)
         )
 
     async def calendar(self, room_id: UUID, public_url: str) -> str:

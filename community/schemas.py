@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated, Literal
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
@@ -31,7 +32,7 @@ class PostPatch(Struct, forbid_unknown_fields=True):
 
 
 class AuthorOut(Struct):
-    id: str
+    id: UUID
     display_name: str
 
 
@@ -120,7 +121,7 @@ class CreatorRooms(Struct):
 
 
 class CreatorOut(Struct):
-    id: str
+    id: UUID
     display_name: str
     bio: str
     follower_count: int

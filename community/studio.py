@@ -63,8 +63,8 @@ class StudioPages(Controller):
     async def index(
         self, request: Request[Any, Any, Any], posts: Posts, db_session: NamedDependency[AsyncSession]
     ) -> Template:
-        mine = await posts.drafts_and_posts_of(UUID(request.user.id))
-        profile = await ensure_profile(db_session, UUID(request.user.id))
+        mine = await posts.drafts_and_posts_of(request.user.id)
+        profile = await ensure_profile(db_session, request.user.id)
         return Template("community/studio.html", context={"posts": mine, "bio": profile.bio, "saved": False})
 
     @post("/bio", status_code=200)

@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, NotAuthorizedException, TooManyRequestsException, ValidationException
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from msgspec import Struct
@@ -104,7 +112,61 @@ def on_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Respon
     return problem_response(request, exc.status, exc.code, exc.detail, headers, **exc.extra)
 
 
+# Handler function -> {path parameter: what it names}, filled by the domains through not_found_when_malformed().
+_MALFORMED_IDS: dict[Callable[..., Any], dict[str, str]] = {}
+
+
+def not_found_when_malformed(handlers: Iterable[Any], **names: str) -> None:
+    """Answer a malformed id in these handlers' paths as the named thing not found, as a missing one is.
+
+    Litestar refuses a ``{product_id:uuid}`` that is no UUID while routing, with a bare 404; clients get the
+    domain's own problem instead (``product_id="product"`` gives ``product_not_found``). Pages register nothing,
+    so they keep their plain not-found page.
+
+    Args:
+        handlers: Route handlers, or controllers whose route handlers all take these parameters' meaning.
+        **names: Path parameter name -> the thing it identifies, e.g. ``order_id="order"``.
+    """
+    for handler in handlers:
+        members = vars(handler).values() if isinstance(handler, type) else [handler]
+        for member in members:
+            if isinstance(member, BaseRouteHandler):
+                _MALFORMED_IDS.setdefault(member.fn, {}).update(names)
+
+
+def _malformed_id(request: Request[Any, Any, Any]) -> tuple[str, str] | None:
+    """The registered thing and raw value of the path parameter that failed to parse, if routing failed on one."""
+    segments = [segment for segment in request.scope["path"].split("/") if segment]
+    for route in request.app.routes:
+        if len(route.path_components) != len(segments):
+            continue
+        failed: list[tuple[str, str]] = []
+        for component, segment in zip(route.path_components, segments, strict=True):
+            if isinstance(component, str):
+                if component != segment:
+                    break
+            elif component.parser is not None:
+                try:
+                    component.parser(segment)
+                except ValueError:
+                    failed.append((component.name, segment))
+        else:
+            handler_map = getattr(route, "route_handler_map", {})
+            handler = handler_map.get(request.method, (None,))[0]
+            # A controller's handlers are bound to its instance; the registry holds the plain functions.
+            fn = getattr(handler.fn, "__func__", handler.fn) if handler is not None else None
+            names = _MALFORMED_IDS.get(fn, {}) if fn is not None else {}
+            for name, value in failed:
+                if name in names:
+                    return names[name], value
+    return None
+
+
 def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if isinstance(exc, NotFoundException) and isinstance(exc.__cause__, ValueError):
+        if found := _malformed_id(request):
+            what, value = found
+            return problem_response(request, 404, f"{what}_not_found", f"There is no {what} {value!r}.")
     status = exc.status_code
     headers = dict(exc.headers or {})
     extra: dict[str, Any] = {}

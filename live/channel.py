@@ -124,7 +124,7 @@ async def room_channel(socket: WebSocket[Any, Any, Any], room_id: FromPath[str])
     if room is None:
         await socket.close(CLOSE_NOT_FOUND, "room_not_found")
         return
-    if user is not None and SanctionKind.BAN in await services.chat.sanctions.of(room.id, UUID(user.id)):
+    if user is not None and SanctionKind.BAN in await services.chat.sanctions.of(room.id, user.id):
         await socket.close(CLOSE_BANNED, "banned")
         return
 

@@ -85,10 +85,12 @@ class _Pending:
     id: UUID = field(default_factory=uuid7)  # the model's own time-ordered id, known before the insert
 
     def row(self) -> dict[str, object]:
-        return {"id": self.id, "room_id": self.room_id, "user_id": UUID(self.user.id), "text": self.text, "at": self.at}
+        return {"id": self.id, "room_id": self.room_id, "user_id": self.user.id, "text": self.text, "at": self.at}
 
     def event(self) -> ChatSent:
-        return ChatSent(str(self.id), ChatUser(self.user.id, self.user.display_name), self.text, iso(self.at) or "")
+        return ChatSent(
+            str(self.id), ChatUser(str(self.user.id), self.user.display_name), self.text, iso(self.at) or ""
+        )
 
 
 async def history(session: AsyncSession, room_id: UUID, limit: int) -> list[ChatSent]:
@@ -199,7 +201,7 @@ class Chat:
 
     async def check_sender(self, room_id: UUID, user: CurrentUser) -> None:
         """Refuse a banned or muted user (before anything they send is looked at)."""
-        kinds = await self.sanctions.of(room_id, UUID(user.id))
+        kinds = await self.sanctions.of(room_id, user.id)
         if SanctionKind.BAN in kinds:
             raise ChatRefused("banned", "You are banned from this room.")
         if SanctionKind.MUTE in kinds:

@@ -12,11 +12,11 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
-from kernel.problems import problem_spec
+from kernel.problems import not_found_when_malformed, problem_spec
 from live.deals import DealService, deal_out
 from live.models import Room, RoomStatus
 from live.moderation import ModerationService
-from live.rooms import RoomService, parse_id
+from live.rooms import RoomService
 from live.schemas import (
     DealIn,
     DealOut,
@@ -36,10 +36,6 @@ SIGN_IN = problem_spec("Not signed in")
 NOT_FOUND = problem_spec("No such room")
 NOT_HOST = problem_spec("Not the room's host (or an admin)")
 ENDED = problem_spec("The room has ended")
-
-
-def _room_id(value: str) -> UUID:
-    return parse_id(value, "room")
 
 
 def _viewer_counts(state: State) -> Any:
@@ -87,19 +83,19 @@ class RoomController(Controller):
         found, next_cursor = await rooms.page(status=status, host_id=host_id, limit=limit, cursor=cursor)
         return RoomPage(await room_summaries(rooms, found), next_cursor)
 
-    @get("/{room_id:str}", responses={404: NOT_FOUND})
+    @get("/{room_id:uuid}", responses={404: NOT_FOUND})
     async def get_room(
-        self, room_id: FromPath[str], rooms: NamedDependency[RoomService], request: Request[Any, Any, Any]
+        self, room_id: FromPath[UUID], rooms: NamedDependency[RoomService], request: Request[Any, Any, Any]
     ) -> RoomOut:
         """A room with its products, pinned products, running deals and live viewer count."""
-        room = await rooms.get(_room_id(room_id))
+        room = await rooms.get(room_id)
         state = request.app.state
         return await room_out(
             rooms, room, request.user, counts=_viewer_counts(state), public_url=state.settings.public_url
         )
 
     @patch(
-        "/{room_id:str}",
+        "/{room_id:uuid}",
         guards=[requires_signed_in],
         responses={
             401: SIGN_IN,
@@ -111,55 +107,55 @@ class RoomController(Controller):
     )
     async def update_room(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         data: JSONBody[RoomPatch],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
         state: State,
     ) -> RoomOut:
         """Change the title, description, start time, products or chat slow mode (the host)."""
-        room = await rooms.update(current_user, _room_id(room_id), data)
+        room = await rooms.update(current_user, room_id, data)
         return await room_out(
             rooms, room, current_user, counts=_viewer_counts(state), public_url=state.settings.public_url
         )
 
     @post(
-        "/{room_id:str}/end",
+        "/{room_id:uuid}/end",
         status_code=200,
         guards=[requires_signed_in],
         responses={401: SIGN_IN, 403: NOT_HOST, 404: NOT_FOUND},
     )
     async def end_room(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
         state: State,
     ) -> RoomOut:
         """End the show (and its deals) even if the encoder never said goodbye; ending twice changes nothing."""
-        room = await rooms.for_moderator(current_user, _room_id(room_id))
+        room = await rooms.for_moderator(current_user, room_id)
         room = await rooms.end(room.id)
         return await room_out(rooms, room, current_user, counts=None, public_url=state.settings.public_url)
 
     @post(
-        "/{room_id:str}/stream-key",
+        "/{room_id:uuid}/stream-key",
         status_code=200,
         guards=[requires_signed_in],
         responses={401: SIGN_IN, 403: problem_spec("Not the room's host"), 404: NOT_FOUND, 409: ENDED},
     )
     async def rotate_stream_key(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
         state: State,
     ) -> StreamKeyOut:
         """A fresh stream key; the old one stops working at once."""
-        room = await rooms.rotate_stream_key(current_user, _room_id(room_id))
+        room = await rooms.rotate_stream_key(current_user, room_id)
         return StreamKeyOut(whip_url(state.settings.public_url, room.id), room.stream_key)
 
     @post(
-        "/{room_id:str}/pin",
+        "/{room_id:uuid}/pin",
         status_code=200,
         guards=[requires_signed_in],
         responses={
@@ -172,33 +168,33 @@ class RoomController(Controller):
     )
     async def pin(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         data: JSONBody[PinIn],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
     ) -> PinsOut:
         """Pin one of the room's products on top (up to three; the oldest drops off)."""
-        room = await rooms.pin(current_user, _room_id(room_id), data.product_id)
+        room = await rooms.pin(current_user, room_id, data.product_id)
         return await _pins(rooms, room)
 
     @delete(
-        "/{room_id:str}/pin/{product_id:str}",
+        "/{room_id:uuid}/pin/{product_id:str}",
         status_code=200,
         guards=[requires_signed_in],
         responses={401: SIGN_IN, 403: NOT_HOST, 404: problem_spec("No such room, or not pinned"), 409: ENDED},
     )
     async def unpin(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         product_id: FromPath[str],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
     ) -> PinsOut:
-        room = await rooms.unpin(current_user, _room_id(room_id), product_id)
+        room = await rooms.unpin(current_user, room_id, product_id)
         return await _pins(rooms, room)
 
     @post(
-        "/{room_id:str}/deals",
+        "/{room_id:uuid}/deals",
         guards=[requires_signed_in],
         responses={
             401: SIGN_IN,
@@ -210,16 +206,16 @@ class RoomController(Controller):
     )
     async def offer_deal(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         data: JSONBody[DealIn],
         deals: NamedDependency[DealService],
         current_user: NamedDependency[CurrentUser],
     ) -> DealOut:
         """Offer a live-only price for a limited quantity until ``ends_at``; bought through checkout's ``deal_id``."""
-        return deal_out(await deals.offer(current_user, _room_id(room_id), data))
+        return deal_out(await deals.offer(current_user, room_id, data))
 
     @post(
-        "/{room_id:str}/moderation",
+        "/{room_id:uuid}/moderation",
         status_code=200,
         guards=[requires_signed_in],
         responses={
@@ -231,13 +227,13 @@ class RoomController(Controller):
     )
     async def moderate(
         self,
-        room_id: FromPath[str],
+        room_id: FromPath[UUID],
         data: JSONBody[ModerationIn],
         moderation: NamedDependency[ModerationService],
         current_user: NamedDependency[CurrentUser],
     ) -> ModerationOut:
         """Mute, ban, unmute or unban a user in the room, or delete a chat message."""
-        event = await moderation.act(current_user, _room_id(room_id), data)
+        event = await moderation.act(current_user, room_id, data)
         return ModerationOut(event.action, event.user_id, event.message_id)
 
 
@@ -247,3 +243,4 @@ async def _pins(rooms: RoomService, room: Room) -> PinsOut:
 
 
 LIVE_CONTROLLERS = [RoomController]
+not_found_when_malformed(LIVE_CONTROLLERS, room_id="room")

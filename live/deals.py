@@ -50,7 +50,7 @@ class DealService:
     async def offer(self, host: CurrentUser, room_id: UUID, data: DealIn) -> DealInfo:
         """Start a deal in a live room (its host only; the price is the host's promise to the audience)."""
         room = await self.rooms.get(room_id)
-        if str(room.host_id) != host.id:
+        if room.host_id != host.id:
             raise Forbidden("not_host", "Only the room's host may offer deals in it.")
         if room.status != RoomStatus.LIVE:
             raise Conflict("room_not_live", "Deals are a live-only price: go live first.", room_status=room.status)
@@ -64,7 +64,7 @@ class DealService:
             ends_at=data.ends_at,
             per_buyer_limit=data.per_buyer_limit,
             context=room_context(room.id),
-            created_by=UUID(host.id),
+            created_by=host.id,
         )
         self.rooms.bus.after_commit(self.rooms.session, room_topic(room.id), deal_offered(deal))
         return deal

@@ -150,7 +150,7 @@ class RoomFeed:
                 self.slow_mode_seconds = event.slow_mode_seconds
             if event.action == "ban" and event.user_id:
                 for listener in self.listeners:
-                    if listener.user_id == event.user_id:
+                    if str(listener.user_id) == event.user_id:
                         listener.close_soon(CLOSE_BANNED, "banned")
             on_moderation(self.room_id, event)
         self.pending.append((kind.id if kind.type == "chat" else None, raw))

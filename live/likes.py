@@ -68,7 +68,7 @@ class LikeCounter:
             _, value = await pipe.execute()
         return int(value) + self._pending.get(room_id, 0)
 
-    def tap(self, room_id: UUID, user_id: str) -> float:
+    def tap(self, room_id: UUID, user_id: UUID) -> float:
         """Count one like; the answer is 0, or the seconds this user must wait before liking again."""
         refused = self.limiter.hit_here([Limit(f"like:{user_id}", LIKE_BURST, LIKE_WINDOW_S)], time.time())
         if refused is not None:

@@ -70,7 +70,7 @@ class Listener:
         "user_id",
     )
 
-    def __init__(self, room_id: UUID, user_id: str | None, send: Send) -> None:
+    def __init__(self, room_id: UUID, user_id: UUID | None, send: Send) -> None:
         self.room_id = room_id
         self.user_id = user_id
         self.send = send

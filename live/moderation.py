@@ -42,7 +42,7 @@ class ModerationService:
         else:
             user_id = await self._target(room, data.user_id)
             if data.action in _SANCTIONS:
-                await self._sanction(room, user_id, _SANCTIONS[data.action], UUID(moderator.id))
+                await self._sanction(room, user_id, _SANCTIONS[data.action], moderator.id)
             else:
                 await self.session.execute(
                     delete(Sanction).where(

@@ -116,13 +116,13 @@ class LivePages(Controller):
         moderator = can_moderate(found, viewer)
         data = _page_data(found, room, request, state, moderator=moderator)
         cookies: list[Cookie] = []
-        if viewer is None or viewer.id != str(found.host_id):  # a viewer joining: a view touch for attribution
+        if viewer is None or viewer.id != found.host_id:  # a viewer joining: a view touch for attribution
             visitor_id, cookies = visitor(request)
             state.touches.record(
                 TouchKind.VIEW,
                 room_id=found.id,
                 creator_id=found.host_id,
-                user_id=UUID(viewer.id) if viewer else None,
+                user_id=viewer.id if viewer else None,
                 visitor_id=visitor_id,
             )
         return Template("live/room.html", context={"room": room, "data": data, "moderator": moderator}, cookies=cookies)
@@ -149,7 +149,7 @@ class LivePages(Controller):
             room_id=found.id,
             creator_id=found.host_id,
             product_id=product_id,
-            user_id=UUID(viewer.id) if viewer else None,
+            user_id=viewer.id if viewer else None,
             visitor_id=visitor_id,
         )
         query = {"room_id": str(found.id), **({"deal_id": str(deal_id)} if deal_id else {})}
@@ -165,7 +165,7 @@ class StudioPages(Controller):
 
     @get("/")
     async def studio(self, request: Request[Any, Any, Any], rooms: Rooms) -> Template:
-        mine, _ = await rooms.page(status=None, host_id=UUID(request.user.id), limit=STUDIO_ROOMS, cursor=None)
+        mine, _ = await rooms.page(status=None, host_id=request.user.id, limit=STUDIO_ROOMS, cursor=None)
         summaries = await room_summaries(rooms, mine)
         by_status = {s: [r for r in summaries if r.status == s] for s in RoomStatus}
         return Template(

@@ -54,7 +54,7 @@ async def viewer_count(counts: ViewerCounts | None, room_id: UUID) -> int:
 
 def can_moderate(room: Room, user: CurrentUser | None) -> bool:
     """The host or an admin may pin, run deals and moderate a room."""
-    return user is not None and (str(room.host_id) == user.id or user.has(Role.ADMIN))
+    return user is not None and (room.host_id == user.id or user.has(Role.ADMIN))
 
 
 def parse_id(value: str, what: str) -> UUID:
@@ -101,7 +101,7 @@ class RoomService:
         self._check_start(data.scheduled_for, now)
         product_ids = await self._checked_products(data.product_ids)
         room = Room(
-            host_id=UUID(host.id),
+            host_id=host.id,
             title=data.title,
             description=data.description,
             status=RoomStatus.SCHEDULED,
@@ -301,7 +301,7 @@ class RoomService:
     async def rotate_stream_key(self, host: CurrentUser, room_id: UUID) -> Room:
         """A fresh key; the old one stops working at once (a running broadcast keeps its session)."""
         room = await self.get(room_id)
-        if str(room.host_id) != host.id:
+        if room.host_id != host.id:
             raise Forbidden("not_host", "Only the room's host may see or change its stream key.")
         if room.status == RoomStatus.ENDED:
             raise Conflict("room_ended", "This room has ended; its stream key is of no further use.")

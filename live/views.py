@@ -19,7 +19,7 @@ def whip_url(public_url: str, room_id: UUID) -> str:
 
 
 def is_host(room: Room, user: CurrentUser | None) -> bool:
-    return user is not None and str(room.host_id) == user.id
+    return user is not None and room.host_id == user.id
 
 
 async def room_out(

@@ -32,13 +32,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from kernel.errors import DomainError, NotFound, Unauthorized
-from kernel.problems import problem_spec
+from kernel.problems import not_found_when_malformed, problem_spec
 from kernel.settings import LiveSettings, Settings
 from live.deps import LIVE_DEPENDENCIES
 from live.media import RoomMedia
 from live.models import Room, RoomStatus
 from live.offers import BadSdp
-from live.rooms import RoomService, parse_id
+from live.rooms import RoomService
 
 SDP = "application/sdp"
 MAX_SDP_BYTES = 64 * 1024  # offers are a few KiB; OBS's with many candidates stays well under this
@@ -138,7 +138,7 @@ def _answer(settings: LiveSettings, room_id: UUID, kind: str, session_id: str, a
 
 
 @post(
-    "/live/rooms/{room_id:str}/whip",
+    "/live/rooms/{room_id:uuid}/whip",
     status_code=201,
     request_max_body_size=MAX_SDP_BYTES,
     responses={
@@ -150,10 +150,12 @@ def _answer(settings: LiveSettings, room_id: UUID, kind: str, session_id: str, a
     },
     **ROUTE_OPTIONS,
 )
-async def publish(request: Request[Any, Any, Any], room_id: FromPath[str], rooms: Rooms, state: State) -> Response[Any]:
+async def publish(
+    request: Request[Any, Any, Any], room_id: FromPath[UUID], rooms: Rooms, state: State
+) -> Response[Any]:
     """Start broadcasting (WHIP): the room goes live when the first media arrives."""
     settings = state.settings.live
-    room = await rooms.authorize_publisher(parse_id(room_id, "room"), _stream_key(request))
+    room = await rooms.authorize_publisher(room_id, _stream_key(request))
     if redirects(settings):
         live_node = room.media_node if room.status == RoomStatus.LIVE else None
         return _redirect(live_node or pick_node(settings.media_nodes, room.id), request)
@@ -171,16 +173,16 @@ async def publish(request: Request[Any, Any, Any], room_id: FromPath[str], rooms
 
 
 @delete(
-    "/live/rooms/{room_id:str}/whip/{session_id:str}",
+    "/live/rooms/{room_id:uuid}/whip/{session_id:str}",
     status_code=200,
     responses={401: problem_spec("Missing or wrong stream key"), 404: problem_spec("No such session")},
     **ROUTE_OPTIONS,
 )
 async def stop_publishing(
-    request: Request[Any, Any, Any], room_id: FromPath[str], session_id: FromPath[str], rooms: Rooms, state: State
+    request: Request[Any, Any, Any], room_id: FromPath[UUID], session_id: FromPath[str], rooms: Rooms, state: State
 ) -> Response[Any]:
     """End the broadcast: the room ends."""
-    room = await rooms.authorize_publisher(parse_id(room_id, "room"), _stream_key(request))
+    room = await rooms.authorize_publisher(room_id, _stream_key(request))
     if redirects(state.settings.live):
         return _redirect(_owning_node(room), request)
     await _media(state).stop_publishing(room.id, session_id)
@@ -189,11 +191,11 @@ async def stop_publishing(
 
 
 @patch(
-    ["/live/rooms/{room_id:str}/whip/{session_id:str}", "/live/rooms/{room_id:str}/whep/{session_id:str}"],
+    ["/live/rooms/{room_id:uuid}/whip/{session_id:str}", "/live/rooms/{room_id:uuid}/whep/{session_id:str}"],
     responses={405: problem_spec("Trickle ICE is not supported")},
     **ROUTE_OPTIONS,
 )
-async def no_trickle(room_id: FromPath[str], session_id: FromPath[str]) -> None:
+async def no_trickle(room_id: FromPath[UUID], session_id: FromPath[str]) -> None:
     """Trickle ICE and ICE restarts are not offered: the answer already holds every candidate."""
     raise HTTPException(
         status_code=405,
@@ -203,38 +205,37 @@ async def no_trickle(room_id: FromPath[str], session_id: FromPath[str]) -> None:
 
 
 @post(
-    "/live/rooms/{room_id:str}/whep",
+    "/live/rooms/{room_id:uuid}/whep",
     status_code=201,
     request_max_body_size=MAX_SDP_BYTES,
     responses={**SDP_PROBLEMS, 307: problem_spec("Served by the room's media node"), 404: problem_spec("Not live")},
     **ROUTE_OPTIONS,
 )
-async def watch(request: Request[Any, Any, Any], room_id: FromPath[str], rooms: Rooms, state: State) -> Response[Any]:
+async def watch(request: Request[Any, Any, Any], room_id: FromPath[UUID], rooms: Rooms, state: State) -> Response[Any]:
     """Watch a live room (WHEP)."""
     settings = state.settings.live
-    room_uuid = parse_id(room_id, "room")
     if redirects(settings):
-        return _redirect(_owning_node(await rooms.get(room_uuid)), request)
+        return _redirect(_owning_node(await rooms.get(room_id)), request)
     # Whether media flows is in the relay's memory: no database work, so viewers arriving at once never queue on it.
-    session = await _media(state).watch(room_uuid, await _offer(request))
-    return _answer(settings, room_uuid, "whep", session.id, session.answer)
+    session = await _media(state).watch(room_id, await _offer(request))
+    return _answer(settings, room_id, "whep", session.id, session.answer)
 
 
 @delete(
-    "/live/rooms/{room_id:str}/whep/{session_id:str}",
+    "/live/rooms/{room_id:uuid}/whep/{session_id:str}",
     status_code=200,
     responses={404: problem_spec("No such session")},
     **ROUTE_OPTIONS,
 )
 async def stop_watching(
-    request: Request[Any, Any, Any], room_id: FromPath[str], session_id: FromPath[str], rooms: Rooms, state: State
+    request: Request[Any, Any, Any], room_id: FromPath[UUID], session_id: FromPath[str], rooms: Rooms, state: State
 ) -> Response[Any]:
     """Stop watching."""
-    room_uuid = parse_id(room_id, "room")
     if redirects(state.settings.live):
-        return _redirect(_owning_node(await rooms.get(room_uuid)), request)
-    await _media(state).stop_watching(room_uuid, session_id)
+        return _redirect(_owning_node(await rooms.get(room_id)), request)
+    await _media(state).stop_watching(room_id, session_id)
     return Response(None, status_code=200)
 
 
 MEDIA_CONTROLLERS = [publish, stop_publishing, no_trickle, watch, stop_watching]
+not_found_when_malformed(MEDIA_CONTROLLERS, room_id="room")

@@ -97,7 +97,7 @@ def auth_controller(settings: Settings) -> type[Controller]:
             signed_in, device = await sign_in(request, accounts, data)
             body = TokenOut(
                 token=signed_in.token,
-                expires_at=signed_in.expires_at.isoformat(),
+                expires_at=signed_in.expires_at,
                 user=me_out(CurrentUser.of(signed_in.user)),
             )
             return Response(body, cookies=[session_cookie(state.settings, signed_in), device])

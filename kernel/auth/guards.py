@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import msgspec
 from litestar.connection import ASGIConnection
@@ -19,14 +20,14 @@ from kernel.security import SESSION_COOKIE
 class CurrentUser(msgspec.Struct, frozen=True):
     """The signed-in account as handlers see it (a plain value, detached from any database session)."""
 
-    id: str
+    id: UUID
     email: str
     display_name: str
     roles: frozenset[Role]
 
     @classmethod
     def of(cls, user: User) -> CurrentUser:
-        return cls(str(user.id), user.email, user.display_name, frozenset(user.roles))
+        return cls(user.id, user.email, user.display_name, frozenset(user.roles))
 
     def has(self, role: Role) -> bool:
         return role in self.roles

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
@@ -26,7 +28,7 @@ class LoginIn(Struct, forbid_unknown_fields=True):
 
 
 class MeOut(Struct):
-    id: str
+    id: UUID
     email: str
     display_name: str
     roles: list[str]
@@ -34,5 +36,5 @@ class MeOut(Struct):
 
 class TokenOut(Struct):
     token: str
-    expires_at: str
+    expires_at: datetime
     user: MeOut

@@ -79,9 +79,9 @@ def report_scope(user: CurrentUser, creator_id: UUID | None) -> UUID | None:
     """Marketers and admins see every creator; a creator sees only their own rows (403 for anyone else's)."""
     if user.has(Role.MARKETER) or user.has(Role.ADMIN):
         return creator_id
-    if creator_id is not None and str(creator_id) != user.id:
+    if creator_id is not None and creator_id != user.id:
         raise Forbidden("not_your_report", "Creators see only their own attribution report.")
-    return UUID(user.id)
+    return user.id
 
 
 def _date(value: str, field: str) -> date:

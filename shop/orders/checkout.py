@@ -94,7 +94,7 @@ class Checkout:
         nothing reserved) or Unavailable (503).
         """
         now = self.clock.now()
-        buyer_id = UUID(buyer.id)
+        buyer_id = buyer.id
         lines = await self._price(buyer_id, cart)  # validate everything first: nothing is reserved yet
         stock_left = {}
         for product_id, quantity in sorted(_quantities(lines).items()):  # one lock order: no deadlocks
@@ -200,7 +200,7 @@ class Checkout:
             total = sum(line.net.amount_minor for line in seller_lines)
             order = Order(
                 checkout_id=checkout_id,
-                buyer_id=UUID(buyer.id),
+                buyer_id=buyer.id,
                 seller_id=seller_id,
                 status=OrderStatus.PAID,
                 currency=self.settings.currency,
@@ -240,7 +240,7 @@ class Checkout:
                 ],
             )
             await OrderService(self.session, self.clock, self.settings, self.gateway, self.bus).record(
-                order, OrderAction.PAID, UUID(buyer.id), at=now, charge_id=charge_id
+                order, OrderAction.PAID, buyer.id, at=now, charge_id=charge_id
             )
             await escrow.hold(self.session, order, now)
             self.bus.after_commit(

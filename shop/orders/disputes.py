@@ -34,8 +34,8 @@ class DisputeService:
 
     async def open(self, buyer: CurrentUser, order_id: UUID, data: DisputeIn) -> Dispute:
         order = await self.orders.locked(order_id)
-        if order.buyer_id != UUID(buyer.id):
-            if UUID(buyer.id) == order.seller_id or buyer.has(Role.ADMIN):
+        if order.buyer_id != buyer.id:
+            if buyer.id == order.seller_id or buyer.has(Role.ADMIN):
                 raise Forbidden("not_your_order", "Only the buyer can open a dispute.")
             raise NotFound("order_not_found", f"There is no order {order_id}.")
         now = self.clock.now()
@@ -69,13 +69,13 @@ class DisputeService:
         )
         self.session.add(dispute)
         order.status_before_dispute, order.status, order.auto_confirm_at = order.status, S.DISPUTED, None
-        await self.orders.record(order, A.DISPUTE_OPENED, UUID(buyer.id), reason=data.reason, requested=requested)
+        await self.orders.record(order, A.DISPUTE_OPENED, buyer.id, reason=data.reason, requested=requested)
         await self.session.flush()
         return dispute
 
     async def get(self, user: CurrentUser, dispute_id: UUID) -> Dispute:
         dispute = await self.session.get(Dispute, dispute_id)
-        if dispute is None or not (user.has(Role.ADMIN) or UUID(user.id) in (dispute.buyer_id, dispute.seller_id)):
+        if dispute is None or not (user.has(Role.ADMIN) or user.id in (dispute.buyer_id, dispute.seller_id)):
             raise NotFound("dispute_not_found", f"There is no dispute {dispute_id}.")
         return dispute
 
@@ -85,11 +85,11 @@ class DisputeService:
         order = await self.orders.locked(dispute.order_id)
         dispute = await self.session.get(Dispute, dispute_id, with_for_update=True, populate_existing=True)
         is_admin = user.has(Role.ADMIN)
-        if not is_admin and UUID(user.id) != dispute.seller_id:
+        if not is_admin and user.id != dispute.seller_id:
             raise Forbidden("not_allowed", "Only the seller or an admin resolves a dispute.")
         if dispute.status not in (ACTIVE if is_admin else (D.OPEN,)):
             raise Conflict("dispute_closed", f"This dispute is {dispute.status}.", dispute_status=dispute.status)
-        actor = UUID(user.id)
+        actor = user.id
         if data.outcome == "reject":
             return await (
                 self._reject(dispute, order, actor, data.note)
@@ -143,7 +143,7 @@ class DisputeService:
         )
 
     async def for_user(self, user: CurrentUser) -> list[Dispute]:
-        me = UUID(user.id)
+        me = user.id
         return list(
             await self.session.scalars(
                 select(Dispute)

@@ -98,7 +98,7 @@ class OrderService:
     ) -> tuple[list[Order], str | None]:
         """Newest first: the caller's purchases, or their sales with ``as_role="seller"``."""
         column = Order.seller_id if as_role == "seller" else Order.buyer_id
-        query = select(Order).where(column == UUID(user.id))
+        query = select(Order).where(column == user.id)
         if status:
             query = query.where(Order.status == status)
         if cursor:
@@ -143,23 +143,21 @@ class OrderService:
 
     async def ship(self, seller: CurrentUser, order_id: UUID, carrier: str, tracking_number: str) -> Order:
         order = await self._locked_for(seller, order_id)
-        if order.seller_id != UUID(seller.id):
+        if order.seller_id != seller.id:
             raise Forbidden("not_your_order", "Only the order's seller can ship it.")
         _expect(order, {S.PAID}, "ship")
         now = self.clock.now()
         order.status, order.carrier, order.tracking_number = S.SHIPPED, carrier.strip(), tracking_number.upper()
         order.shipped_at, order.ship_by = now, None
         order.auto_confirm_at = now + self.settings.auto_confirm_after
-        await self.record(
-            order, A.SHIPPED, UUID(seller.id), carrier=order.carrier, tracking_number=order.tracking_number
-        )
+        await self.record(order, A.SHIPPED, seller.id, carrier=order.carrier, tracking_number=order.tracking_number)
         return order
 
     async def confirm_delivery(self, buyer: CurrentUser, order_id: UUID) -> Order:
         order = await self._locked_for(buyer, order_id)
-        if order.buyer_id != UUID(buyer.id):
+        if order.buyer_id != buyer.id:
             raise Forbidden("not_your_order", "Only the buyer confirms delivery.")
-        return await self.complete(order, UUID(buyer.id), A.DELIVERY_CONFIRMED)
+        return await self.complete(order, buyer.id, A.DELIVERY_CONFIRMED)
 
     async def complete(self, order: Order, actor: UUID | None, action: OrderAction) -> Order:
         """Complete a delivered order and release its escrow (buyer's confirmation or the auto-confirm window)."""
@@ -198,9 +196,9 @@ class OrderService:
 
     async def cancel_by_seller(self, seller: CurrentUser, order_id: UUID, reason: str) -> Order:
         order = await self._locked_for(seller, order_id)
-        if order.seller_id != UUID(seller.id):
+        if order.seller_id != seller.id:
             raise Forbidden("not_your_order", "Only the order's seller can cancel it.")
-        return await self.cancel(order, UUID(seller.id), A.CANCELLED_BY_SELLER, reason)
+        return await self.cancel(order, seller.id, A.CANCELLED_BY_SELLER, reason)
 
     async def refund(self, order: Order, amount: Money, actor: UUID | None) -> None:
         """Send ``amount`` back to the buyer, never more than was paid minus earlier refunds."""
@@ -228,7 +226,7 @@ class OrderService:
 
 
 def _may_see(user: CurrentUser, order: Order) -> bool:
-    return user.has(Role.ADMIN) or UUID(user.id) in (order.buyer_id, order.seller_id)
+    return user.has(Role.ADMIN) or user.id in (order.buyer_id, order.seller_id)
 
 
 def _expect(order: Order, allowed: set[OrderStatus], action: str) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel import spreadsheets
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import RuleBroken
-from kernel.problems import problem_response, problem_spec
+from kernel.problems import not_found_when_malformed, problem_response, problem_spec
 from kernel.web import visitor
 from shop.attribution import links, receipts, reports, rollups
 from shop.attribution.coupons import CouponService
@@ -72,7 +72,7 @@ class AttributionController(Controller):
                 f"There is no {kind.value} {target_id}.",
                 errors=[{"field": f"target.{resolver_kind}", "message": f"unknown {kind.value}"}],
             )
-        link = await LinkService(db_session, state.clock).create(UUID(current_user.id), kind, target_id)
+        link = await LinkService(db_session, state.clock).create(current_user.id, kind, target_id)
         return LinkOut(code=link.code, url=f"/r/{link.code}", target=links.target_url(link))
 
     @post("/coupons", responses={409: problem_spec("The code is taken"), 422: problem_spec("Bad code or discount")})
@@ -84,9 +84,7 @@ class AttributionController(Controller):
         state: State,
     ) -> CouponOut:
         """A discount code that credits its creator with every line of the checkouts that use it."""
-        coupon = await CouponService(db_session, state.clock).create(
-            UUID(current_user.id), data.code, data.discount_bps
-        )
+        coupon = await CouponService(db_session, state.clock).create(current_user.id, data.code, data.discount_bps)
         return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=str(coupon.creator_id))
 
     @get("/earnings")
@@ -95,9 +93,7 @@ class AttributionController(Controller):
     ) -> EarningsOut:
         """Your commission per order line: amount, state (pending, approved, payable, paid, reversed), when it
         becomes payable, and the attribution rule that credited it."""
-        return await creator_earnings(
-            db_session, UUID(current_user.id), state.clock.now(), state.settings.shop.currency
-        )
+        return await creator_earnings(db_session, current_user.id, state.clock.now(), state.settings.shop.currency)
 
 
 class ReportController(Controller):
@@ -138,13 +134,13 @@ class ReportController(Controller):
         return Response(body)
 
     @get(
-        "/orders/{order_id:str}",
+        "/orders/{order_id:uuid}",
         guards=[requires_role(Role.MARKETER, Role.ADMIN)],
         responses={404: problem_spec("No such order")},
     )
-    async def receipt(self, order_id: FromPath[str], db_session: NamedDependency[AsyncSession]) -> OrderReceiptOut:
+    async def receipt(self, order_id: FromPath[UUID], db_session: NamedDependency[AsyncSession]) -> OrderReceiptOut:
         """For each line: the candidates the rule weighed, the one that won and why the others lost."""
-        return await receipts.for_order(db_session, parse_uuid(order_id))
+        return await receipts.for_order(db_session, order_id)
 
 
 @get("/r/{code:str}", include_in_schema=False)
@@ -165,10 +161,11 @@ async def follow_link(
         room_id=link.target_id if target is LinkTarget.ROOM else None,
         post_id=link.target_id if target is LinkTarget.POST else None,
         link_code=link.code,
-        user_id=UUID(user.id) if user is not None else None,
+        user_id=user.id if user is not None else None,
         visitor_id=visitor_id,
     )
     return Redirect(links.target_url(link), status_code=303, cookies=cookies)
 
 
 ATTRIBUTION_CONTROLLERS = [AttributionController, ReportController, follow_link]
+not_found_when_malformed(ATTRIBUTION_CONTROLLERS, order_id="order")

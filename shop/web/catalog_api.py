@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
 from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.money import Money
 from kernel.pagination import DEFAULT_LIMIT, Limit
-from kernel.problems import problem_spec
+from kernel.problems import not_found_when_malformed, problem_spec
 from shop.catalog.images import MAX_IMAGE_BYTES
 from shop.catalog.products import CatalogService, ProductSort, parse_uuid
 from shop.orders.carts import CartService
@@ -48,7 +48,7 @@ class CatalogController(Controller):
         current_user: NamedDependency[CurrentUser],
     ) -> ProductOut:
         """List a product for sale."""
-        product = await catalog.create(UUID(current_user.id), data)
+        product = await catalog.create(current_user.id, data)
         return product_out(await catalog.view(product.id))
 
     @get("/products")
@@ -68,28 +68,28 @@ class CatalogController(Controller):
         )
         return ProductPage([product_out(v) for v in views], next_cursor)
 
-    @get("/products/{product_id:str}", responses={404: NOT_FOUND})
-    async def get_product(self, product_id: FromPath[str], catalog: NamedDependency[CatalogService]) -> ProductOut:
-        return product_out(await catalog.view(parse_uuid(product_id)))
+    @get("/products/{product_id:uuid}", responses={404: NOT_FOUND})
+    async def get_product(self, product_id: FromPath[UUID], catalog: NamedDependency[CatalogService]) -> ProductOut:
+        return product_out(await catalog.view(product_id))
 
     @patch(
-        "/products/{product_id:str}",
+        "/products/{product_id:uuid}",
         guards=[requires_role(Role.SELLER)],
         responses={403: problem_spec("Not your product"), 404: NOT_FOUND},
     )
     async def update_product(
         self,
-        product_id: FromPath[str],
+        product_id: FromPath[UUID],
         data: JSONBody[ProductPatch],
         catalog: NamedDependency[CatalogService],
         current_user: NamedDependency[CurrentUser],
     ) -> ProductOut:
         """Change a product's price, stock or text (its seller only)."""
-        product = await catalog.update(UUID(current_user.id), parse_uuid(product_id), data)
+        product = await catalog.update(current_user.id, product_id, data)
         return product_out(await catalog.view(product.id))
 
     @post(
-        "/products/{product_id:str}/image",
+        "/products/{product_id:uuid}/image",
         guards=[requires_role(Role.SELLER)],
         status_code=200,
         request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
@@ -102,7 +102,7 @@ class CatalogController(Controller):
     )
     async def upload_image(
         self,
-        product_id: FromPath[str],
+        product_id: FromPath[UUID],
         data: MultipartBody[ImageUpload],
         catalog: NamedDependency[CatalogService],
         current_user: NamedDependency[CurrentUser],
@@ -110,9 +110,7 @@ class CatalogController(Controller):
     ) -> ProductOut:
         """Set the product's picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
         content = await data.image.read()
-        product = await catalog.set_image(
-            UUID(current_user.id), parse_uuid(product_id), state.settings.media_dir, content
-        )
+        product = await catalog.set_image(current_user.id, product_id, state.settings.media_dir, content)
         return product_out(await catalog.view(product.id))
 
 
@@ -147,24 +145,24 @@ class CartController(Controller):
     ) -> CartOut:
         """Add a product (or more of it) to the cart, remembering where the buyer found it."""
         source = data.source.as_dict() if data.source else None
-        await carts.add(UUID(current_user.id), parse_uuid(data.product_id), data.quantity, source)
+        await carts.add(current_user.id, parse_uuid(data.product_id), data.quantity, source)
         return await _cart_out(carts, catalog, current_user, state.settings.shop.currency)
 
-    @post("/items/{product_id:str}/remove", status_code=200)
+    @post("/items/{product_id:uuid}/remove", status_code=200)
     async def remove(
         self,
-        product_id: FromPath[str],
+        product_id: FromPath[UUID],
         carts: NamedDependency[CartService],
         catalog: NamedDependency[CatalogService],
         current_user: NamedDependency[CurrentUser],
         state: State,
     ) -> CartOut:
-        await carts.remove(UUID(current_user.id), parse_uuid(product_id))
+        await carts.remove(current_user.id, product_id)
         return await _cart_out(carts, catalog, current_user, state.settings.shop.currency)
 
 
 async def _cart_out(carts: CartService, catalog: CatalogService, user: CurrentUser, currency: str) -> CartOut:
-    lines = await carts.lines(UUID(user.id))
+    lines = await carts.lines(user.id)
     views = {v.product.id: v for v in await catalog.views([line.product.id for line in lines])}
     total = sum((line.amount for line in lines), Money.zero(currency))
     return CartOut(
@@ -174,3 +172,4 @@ async def _cart_out(carts: CartService, catalog: CatalogService, user: CurrentUs
 
 
 CATALOG_CONTROLLERS = [CatalogController, CartController]
+not_found_when_malformed(CATALOG_CONTROLLERS, product_id="product")

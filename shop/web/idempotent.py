@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
-from uuid import UUID
 
 import msgspec
 from litestar import Response
@@ -86,7 +85,7 @@ async def keyed_checkout(checkout: Checkout, buyer: CurrentUser, data: CheckoutI
     scope, now = f"checkout:{buyer.id}", checkout.clock.now()
     # Committed before anything is charged, so a crash between the charge and the orders leaves a trace.
     intent = await intents.open_intent(
-        checkout.session, checkout.gateway, scope, idempotency.check_key(key), UUID(buyer.id), now
+        checkout.session, checkout.gateway, scope, idempotency.check_key(key), buyer.id, now
     )
 
     async def place() -> tuple[CheckoutOut, int]:

@@ -13,8 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
-from kernel.problems import problem_spec
-from shop.catalog.products import parse_uuid
+from kernel.problems import not_found_when_malformed, problem_spec
 from shop.money import ledger
 from shop.orders.checkout import Checkout
 from shop.orders.disputes import DisputeService
@@ -73,63 +72,72 @@ class OrderController(Controller):
         found, next_cursor = await orders.list_for(current_user, as_, status, limit, cursor)
         return OrderPage([order_out(v) for v in await orders.views(found)], next_cursor)
 
-    @get("/orders/{order_id:str}", responses={404: NOT_FOUND})
+    @get("/orders/{order_id:uuid}", responses={404: NOT_FOUND})
     async def get_order(
-        self, order_id: FromPath[str], orders: NamedDependency[OrderService], current_user: NamedDependency[CurrentUser]
+        self,
+        order_id: FromPath[UUID],
+        orders: NamedDependency[OrderService],
+        current_user: NamedDependency[CurrentUser],
     ) -> OrderOut:
-        order = await orders.visible(current_user, parse_uuid(order_id, "order"))
+        order = await orders.visible(current_user, order_id)
         return order_out(await orders.view(order))
 
     @post(
-        "/orders/{order_id:str}/ship",
+        "/orders/{order_id:uuid}/ship",
         status_code=200,
         responses={403: problem_spec("Not your order"), 404: NOT_FOUND, 409: CONFLICT},
     )
     async def ship(
         self,
-        order_id: FromPath[str],
+        order_id: FromPath[UUID],
         data: JSONBody[ShipIn],
         orders: NamedDependency[OrderService],
         current_user: NamedDependency[CurrentUser],
     ) -> OrderOut:
         """Mark an order shipped with its carrier and tracking number (its seller only)."""
-        order = await orders.ship(current_user, parse_uuid(order_id, "order"), data.carrier, data.tracking_number)
+        order = await orders.ship(current_user, order_id, data.carrier, data.tracking_number)
         return order_out(await orders.view(order))
 
     @post(
-        "/orders/{order_id:str}/confirm-delivery",
+        "/orders/{order_id:uuid}/confirm-delivery",
         status_code=200,
         responses={403: problem_spec("Not your order"), 404: NOT_FOUND, 409: CONFLICT},
     )
     async def confirm_delivery(
-        self, order_id: FromPath[str], orders: NamedDependency[OrderService], current_user: NamedDependency[CurrentUser]
+        self,
+        order_id: FromPath[UUID],
+        orders: NamedDependency[OrderService],
+        current_user: NamedDependency[CurrentUser],
     ) -> OrderOut:
         """The buyer has the goods: complete the order and release escrow."""
-        order = await orders.confirm_delivery(current_user, parse_uuid(order_id, "order"))
+        order = await orders.confirm_delivery(current_user, order_id)
         return order_out(await orders.view(order))
 
     @post(
-        "/orders/{order_id:str}/cancel",
+        "/orders/{order_id:uuid}/cancel",
         status_code=200,
         responses={403: problem_spec("Not your order"), 404: NOT_FOUND, 409: CONFLICT},
     )
     async def cancel(
-        self, order_id: FromPath[str], orders: NamedDependency[OrderService], current_user: NamedDependency[CurrentUser]
+        self,
+        order_id: FromPath[UUID],
+        orders: NamedDependency[OrderService],
+        current_user: NamedDependency[CurrentUser],
     ) -> OrderOut:
         """Cancel an unshipped order (its seller): the buyer is refunded in full and stock returns."""
-        order = await orders.cancel_by_seller(current_user, parse_uuid(order_id, "order"), "cancelled by the seller")
+        order = await orders.cancel_by_seller(current_user, order_id, "cancelled by the seller")
         return order_out(await orders.view(order))
 
-    @post("/orders/{order_id:str}/disputes", responses={404: NOT_FOUND, 409: CONFLICT})
+    @post("/orders/{order_id:uuid}/disputes", responses={404: NOT_FOUND, 409: CONFLICT})
     async def open_dispute(
         self,
-        order_id: FromPath[str],
+        order_id: FromPath[UUID],
         data: JSONBody[DisputeIn],
         disputes: NamedDependency[DisputeService],
         current_user: NamedDependency[CurrentUser],
     ) -> DisputeOut:
         """Buyer Protection: not received, damaged or not as described."""
-        return dispute_out(await disputes.open(current_user, parse_uuid(order_id, "order"), data))
+        return dispute_out(await disputes.open(current_user, order_id, data))
 
     @get("/disputes")
     async def my_disputes(
@@ -138,23 +146,23 @@ class OrderController(Controller):
         """Disputes you opened as a buyer or must answer as a seller."""
         return [dispute_out(d) for d in await disputes.for_user(current_user)]
 
-    @get("/disputes/{dispute_id:str}", responses={404: NOT_FOUND})
+    @get("/disputes/{dispute_id:uuid}", responses={404: NOT_FOUND})
     async def get_dispute(
         self,
-        dispute_id: FromPath[str],
+        dispute_id: FromPath[UUID],
         disputes: NamedDependency[DisputeService],
         current_user: NamedDependency[CurrentUser],
     ) -> DisputeOut:
-        return dispute_out(await disputes.get(current_user, parse_uuid(dispute_id, "dispute")))
+        return dispute_out(await disputes.get(current_user, dispute_id))
 
     @post(
-        "/disputes/{dispute_id:str}/resolve",
+        "/disputes/{dispute_id:uuid}/resolve",
         status_code=200,
         responses={403: problem_spec("Not the seller or an admin"), 404: NOT_FOUND, 409: CONFLICT},
     )
     async def resolve_dispute(
         self,
-        dispute_id: FromPath[str],
+        dispute_id: FromPath[UUID],
         data: JSONBody[ResolveIn],
         disputes: NamedDependency[DisputeService],
         current_user: NamedDependency[CurrentUser],
@@ -165,7 +173,7 @@ class OrderController(Controller):
         """The seller accepts (refund) or rejects; an admin refunds any amount up to what is left, or rejects."""
 
         async def resolve() -> tuple[DisputeOut, int]:
-            return dispute_out(await disputes.resolve(current_user, parse_uuid(dispute_id, "dispute"), data)), 200
+            return dispute_out(await disputes.resolve(current_user, dispute_id, data)), 200
 
         scope = f"resolve:{current_user.id}"
         now = state.clock.now()
@@ -191,10 +199,11 @@ class OrderController(Controller):
         party = await ledger.party_balance(
             db_session, ledger.party_accounts(current_user.id), currency, state.clock.now()
         )
-        in_escrow = await ledger.seller_escrow(db_session, UUID(current_user.id), currency)
+        in_escrow = await ledger.seller_escrow(db_session, current_user.id, currency)
         return BalancesOut(
             pending=party.pending, available=party.available, paid_out=party.paid_out, in_escrow=in_escrow
         )
 
 
 ORDER_CONTROLLERS = [OrderController]
+not_found_when_malformed(ORDER_CONTROLLERS, order_id="order", dispute_id="dispute")

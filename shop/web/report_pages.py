@@ -126,9 +126,7 @@ class ReportPages(Controller):
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
     ) -> Template:
         """A creator's commission per order line and where it stands (loaded into the earnings page)."""
-        found = await creator_earnings(
-            db_session, UUID(me(request).id), state.clock.now(), state.settings.shop.currency
-        )
+        found = await creator_earnings(db_session, me(request).id, state.clock.now(), state.settings.shop.currency)
         return fragment("shop/partials/_creator_earnings.html", earnings=found)
 
     async def _context(self, request: Request[Any, Any, Any], db_session: AsyncSession, state: State) -> dict[str, Any]:

@@ -71,7 +71,7 @@ async def all_pages(app: Litestar, reader: CurrentUser | None, *, use_redis: boo
 
 
 def as_reader(user: dict[str, Any]) -> CurrentUser:
-    return CurrentUser(user["id"], user["email"], user["display_name"], frozenset())
+    return CurrentUser(UUID(user["id"]), user["email"], user["display_name"], frozenset())
 
 
 async def busy_world(client: httpx.AsyncClient, clock: FixedClock) -> tuple[dict[str, Any], str, dict[str, Any]]:

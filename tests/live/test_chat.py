@@ -82,7 +82,7 @@ async def test_a_banned_user_cannot_send_even_on_a_new_socket(client: AsyncClien
     from kernel.auth import CurrentUser
     from live.chat import ChatRefused
 
-    sender = CurrentUser(user["id"], user["email"], user["display_name"], frozenset())
+    sender = CurrentUser(UUID(user["id"]), user["email"], user["display_name"], frozenset())
     try:
         await app.state.room_channel.chat.post(UUID(room["id"]), sender, "sneaky", 0)
     except ChatRefused as refused:
