@@ -9,15 +9,19 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
 from advanced_alchemy.base import orm_registry
-from sqlalchemy import JSON, event
+from sqlalchemy import JSON, BigInteger, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import mapped_column
 
 from kernel.settings import DbSettings
 
 metadata = orm_registry.metadata
+# Amounts in minor units are 64-bit: the API takes unit prices up to 10^10, and baskets and sums pass 2^31.
+MinorUnits = Annotated[int, mapped_column(BigInteger)]
 # JSON documents: JSONB on PostgreSQL, JSON text on SQLite.
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 

@@ -1,0 +1,60 @@
+"""shop_* tables, one module per concept: catalog, orders, ledger, attribution.
+
+Money is always two columns, an integer amount in minor units (64-bit, ``kernel.db.MinorUnits``) and an ISO 4217
+currency. Users are referenced by table name (``auth_user.id``); no ORM relationship crosses a domain. Importing
+this package registers every shop table on the shared metadata.
+"""
+
+from shop.models.attribution import (
+    AttributionRollup,
+    AttributionViewer,
+    Coupon,
+    LineAttribution,
+    ReferralLink,
+    RollupCursor,
+    Touch,
+)
+from shop.models.catalog import Category, Deal, Product
+from shop.models.ledger import JournalEntry, Payout, Posting
+from shop.models.orders import (
+    CartItem,
+    ChargeIntent,
+    ChargeIntentStatus,
+    Dispute,
+    DisputeReason,
+    DisputeStatus,
+    IdempotencyKey,
+    Order,
+    OrderAction,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+)
+
+__all__ = [
+    "AttributionRollup",
+    "AttributionViewer",
+    "CartItem",
+    "Category",
+    "ChargeIntent",
+    "ChargeIntentStatus",
+    "Coupon",
+    "Deal",
+    "Dispute",
+    "DisputeReason",
+    "DisputeStatus",
+    "IdempotencyKey",
+    "JournalEntry",
+    "LineAttribution",
+    "Order",
+    "OrderAction",
+    "OrderEvent",
+    "OrderLine",
+    "OrderStatus",
+    "Payout",
+    "Posting",
+    "Product",
+    "ReferralLink",
+    "RollupCursor",
+    "Touch",
+]
