@@ -41,11 +41,11 @@ class ChaosProxy:
     def blackhole(self) -> None:
         """Stop forwarding: bytes are held, new connections hang, nobody is told."""
         self._flowing.clear()
-        log.warning("proxy.blackhole", extra={"proxy": self.name})
+        log.info("proxy.blackhole", extra={"proxy": self.name})
 
     def heal(self) -> None:
         self._flowing.set()
-        log.warning("proxy.heal", extra={"proxy": self.name})
+        log.info("proxy.heal", extra={"proxy": self.name})
 
     async def close(self) -> None:
         self._flowing.set()
