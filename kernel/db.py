@@ -14,6 +14,8 @@ from typing import Annotated
 from advanced_alchemy.base import orm_registry
 from sqlalchemy import JSON, BigInteger, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout  # every pooled connection busy for pool_timeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import mapped_column
 
@@ -82,3 +84,33 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# SQLSTATEs of a database that cannot serve for now: connection exceptions (class 08), a server shutting down,
+# crashed or starting up (57P01-57P03: "the database system is shutting down / starting up"), too many connections.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve for now (down, restarting, unreachable, every connection
+    busy): a retry later may succeed, so requests answer 503 and jobs wait for their next round."""
+    # OSError: asyncpg raises ConnectionRefusedError and friends unwrapped; OperationalError: lost connections,
+    # SQLite's "database is locked".
+    if isinstance(exc, PoolTimeout | OSError | OperationalError):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if getattr(exc, "connection_invalidated", False):
+        return True
+    state = _sqlstate(exc)
+    return state is not None and state.startswith(_UNAVAILABLE_STATES)
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    """The driver's SQLSTATE, from SQLAlchemy's wrapper, its adapted error or the asyncpg error beneath."""
+    error: BaseException | None = exc
+    for _ in range(3):
+        error = getattr(error, "orig", None) or (error.__cause__ if error is not None else None)
+        if state := getattr(error, "sqlstate", None):
+            return str(state)
+    return None

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from kernel.clock import Clock
-from kernel.db import Database
+from kernel.db import Database, is_unavailable
 from kernel.workers import Worker
 
 log = logging.getLogger("livecommerce.jobs")
@@ -53,8 +53,11 @@ class Sweeper:
         for job in self.jobs:
             try:
                 handled[job.name] = await job.run(self.db, self.clock)
-            except Exception:
-                log.exception("job.failed", extra={"job": job.name})
+            except Exception as exc:
+                if is_unavailable(exc):  # a database outage: no bug to trace, the next round retries
+                    log.warning("job.deferred", extra={"job": job.name, "error": str(exc).splitlines()[0][:200]})
+                else:
+                    log.exception("job.failed", extra={"job": job.name})
                 continue
             if handled[job.name]:
                 log.info("job.done", extra={"job": job.name, "handled": handled[job.name]})

@@ -25,9 +25,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from msgspec import Struct
 from redis.exceptions import RedisError
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout  # every pooled connection busy for pool_timeout
 
+from kernel.db import is_unavailable
 from kernel.errors import DomainError, RateLimited, Unavailable
 
 log = logging.getLogger("livecommerce.errors")
@@ -193,7 +192,7 @@ def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Respon
 
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-    if isinstance(exc, PoolTimeout) or (isinstance(exc, DBAPIError | OSError) and _is_connection_failure(exc)):
+    if is_unavailable(exc):
         return on_database_error(request, exc)
     if isinstance(exc, RedisError):
         log.warning("redis.unavailable", extra={"error": str(exc)[:200]})
@@ -202,30 +201,6 @@ def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[A
         )
     log.exception("unhandled", extra={"path": request.url.path})
     return problem_response(request, 500, "internal_error", "Something went wrong on our side; it has been logged.")
-
-
-# SQLSTATEs of a database that cannot serve for now: connection exceptions (class 08), a server shutting down,
-# crashed or starting up (57P01-57P03: "the database system is shutting down / starting up"), too many connections.
-_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03", "53300")
-
-
-def _is_connection_failure(exc: Exception) -> bool:
-    if isinstance(exc, OSError):  # asyncpg raises ConnectionRefusedError and friends unwrapped
-        return True
-    if isinstance(exc, OperationalError) or getattr(exc, "connection_invalidated", False):
-        return True
-    state = _sqlstate(exc)
-    return state is not None and state.startswith(_UNAVAILABLE_STATES)
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    """The driver's SQLSTATE, from SQLAlchemy's wrapper, its adapted error or the asyncpg error beneath."""
-    error: BaseException | None = exc
-    for _ in range(3):
-        error = getattr(error, "orig", None) or (error.__cause__ if error is not None else None)
-        if state := getattr(error, "sqlstate", None):
-            return str(state)
-    return None
 
 
 EXCEPTION_HANDLERS = {

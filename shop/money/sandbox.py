@@ -19,7 +19,7 @@ from kernel.money import Money
 from shop.money.gateway import Charge
 
 TOKENS = {"tok_ok", "tok_slow", "tok_declined", "tok_error"}
-SLOW_S = 3.0  # tok_slow: the charge is made, then the provider takes this long to answer
+SLOW_S = 3.0  # tok_slow: a new charge is made, then the provider takes this long to answer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS sandbox_charge (
@@ -52,14 +52,15 @@ class ChargeRecord:
             self._db.execute("PRAGMA journal_mode=WAL" if path else "PRAGMA journal_mode=MEMORY")
             self._db.execute(_SCHEMA)
 
-    def charge(self, reference: str, amount: Money) -> Charge:
-        """The charge under ``reference``: made now, or the one made before (a provider's idempotency)."""
+    def charge(self, reference: str, amount: Money) -> tuple[Charge, bool]:
+        """The charge under ``reference`` and whether it was made now (else: the one made before, returned as a
+        provider answers a repeated idempotency key)."""
         with self._lock:
-            self._db.execute(
+            made = self._db.execute(
                 "INSERT OR IGNORE INTO sandbox_charge (charge_id, reference, amount_minor, currency) VALUES (?,?,?,?)",
                 (_ref("ch", reference), reference, amount.amount_minor, amount.currency),
-            )
-            return self._one("reference = ?", reference)  # type: ignore[return-value]
+            ).rowcount
+            return self._one("reference = ?", reference), made == 1  # type: ignore[return-value]
 
     def find(self, reference: str) -> Charge | None:
         with self._lock:
@@ -106,13 +107,13 @@ class SandboxPayments:
                 f"The sandbox accepts {', '.join(sorted(TOKENS))}.",
                 errors=[{"field": "payment.token", "message": "unknown sandbox token"}],
             )
-        charge = await asyncio.to_thread(self.record.charge, reference, amount)
+        charge, made_now = await asyncio.to_thread(self.record.charge, reference, amount)
         if charge.amount != amount:
             raise RuleBroken(
                 "payment_reference_reused",
                 "This checkout was first tried with another total; start a new checkout with a new Idempotency-Key.",
             )
-        if token == "tok_slow":
+        if token == "tok_slow" and made_now:  # a repeated reference is answered at once, as a provider's replay
             await asyncio.sleep(SLOW_S)
         return charge
 
