@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -79,9 +80,10 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
 @click.option(
     "--media-port",
-    type=click.IntRange(1, 65535),
+    type=click.IntRange(0, 65535),
     default=None,
-    help="With several workers and no LIVECOMMERCE_MEDIA_NODES: the media process's port  [default: PORT+1]",
+    help="With several workers and no LIVECOMMERCE_MEDIA_NODES: the media process's port (0: any free one)  "
+    "[default: PORT+1]",
 )
 def serve(host: str, port: int, workers: int, media_port: int | None) -> None:
     """Serve the app (run `livecommerce db upgrade` first).
@@ -95,7 +97,7 @@ def serve(host: str, port: int, workers: int, media_port: int | None) -> None:
     _require_current_schema(settings)
     media: MediaProcess | None = None
     if workers > 1 and not settings.live.media_nodes:
-        media_port = media_port or port + 1
+        media_port = port + 1 if media_port is None else media_port or _free_port(host)
         command = [sys.executable, "-m", "cli", "media", "--host", host, "--port", str(media_port)]
         media = MediaProcess(command, _media_process_url(settings, host, media_port), _probe_url(host, media_port))
         try:
@@ -138,6 +140,12 @@ def _media_process_url(settings: Settings, host: str, port: int) -> str:
             )
         host = public.hostname
     return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 def _probe_url(host: str, port: int) -> str:
