@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import socket
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import click
 import msgspec
@@ -29,6 +32,7 @@ from kernel.errors import DomainError
 from kernel.migrate import pending, upgrade
 from kernel.money import Money
 from kernel.settings import Settings, SettingsError, load_settings
+from live.media_process import MediaProcess, MediaProcessFailed
 from shop.catalog.products import CatalogService
 from shop.models import Category
 from shop.money.payouts import PaidParty
@@ -37,6 +41,7 @@ from shop.runtime import ShopRuntime
 from shop.schemas import CategoryIn
 
 T = TypeVar("T")
+WILDCARD_HOSTS = ("0.0.0.0", "::")  # noqa: S104 - only compared with, never bound here
 
 
 def _passwords(settings: Settings) -> Passwords:
@@ -73,21 +78,79 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the app (run `livecommerce db upgrade` first)."""
-    _require_current_schema(_settings())
+@click.option(
+    "--media-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="With several workers and no LIVECOMMERCE_MEDIA_NODES: the media process's port (0: any free one)  "
+    "[default: PORT+1]",
+)
+def serve(host: str, port: int, workers: int, media_port: int | None) -> None:
+    """Serve the app (run `livecommerce db upgrade` first).
+
+    A room's broadcast lives in one process's memory, so several workers cannot each relay media: unless
+    LIVECOMMERCE_MEDIA_NODES names media nodes, `--workers N` (N > 1) also starts one `livecommerce media` process
+    on --media-port, and the workers redirect WHIP/WHEP to it as to a media node. It is reached at
+    LIVECOMMERCE_MEDIA_NODE_URL (default http://HOST:MEDIA_PORT).
+    """
+    settings = _settings()
+    _require_current_schema(settings)
+    media: MediaProcess | None = None
+    if workers > 1 and not settings.live.media_nodes:
+        media_port = port + 1 if media_port is None else media_port or _free_port(host)
+        command = [sys.executable, "-m", "cli", "media", "--host", host, "--port", str(media_port)]
+        media = MediaProcess(command, _media_process_url(settings, host, media_port), _probe_url(host, media_port))
+        try:
+            media.start()
+        except MediaProcessFailed as exc:
+            raise click.ClickException(str(exc)) from exc
+        # The workers read their settings from the environment they inherit: they redirect to the media process,
+        # and none of them is a media node itself.
+        os.environ["LIVECOMMERCE_MEDIA_NODES"] = media.url
+        os.environ.pop("LIVECOMMERCE_MEDIA_NODE_URL", None)
+        click.echo(f"Media (WHIP/WHEP) is served by its own process at {media.url}")
     click.echo(f"LiveCommerce is serving on http://{host}:{port}  (Ctrl+C stops it)")
-    uvicorn.run(
-        "app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ws_per_message_deflate=False,  # compression costs more CPU than fan-out itself
-        log_config=None,
-        access_log=False,
-        proxy_headers=False,  # the app believes forwarded headers from LIVECOMMERCE_TRUSTED_PROXIES only
-    )
+    try:
+        uvicorn.run(
+            "app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            ws_per_message_deflate=False,  # compression costs more CPU than fan-out itself
+            log_config=None,
+            access_log=False,
+            proxy_headers=False,  # the app believes forwarded headers from LIVECOMMERCE_TRUSTED_PROXIES only
+        )
+    finally:
+        if media is not None:
+            media.stop()
+
+
+def _media_process_url(settings: Settings, host: str, port: int) -> str:
+    """Where clients reach the media process `serve` starts: it must be an address browsers and encoders reach."""
+    if settings.live.media_node_url is not None:
+        return settings.live.media_node_url
+    if host in WILDCARD_HOSTS:
+        public = urlsplit(settings.public_url)
+        if public.scheme != "http" or not public.hostname:
+            raise click.ClickException(
+                "Set LIVECOMMERCE_MEDIA_NODE_URL to the URL clients reach the media process at (it serves plain HTTP "
+                f"on port {port}), or name media nodes in LIVECOMMERCE_MEDIA_NODES."
+            )
+        host = public.hostname
+    return f"http://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def _probe_url(host: str, port: int) -> str:
+    local = "127.0.0.1" if host in WILDCARD_HOSTS else (f"[{host}]" if ":" in host else host)
+    return f"http://{local}:{port}/healthz"
 
 
 def _require_current_schema(settings: Settings) -> None:
@@ -113,7 +176,7 @@ def media(host: str, port: int) -> None:
     """
     settings = _settings()
     if settings.live.media_node_url is None:
-        if host in ("0.0.0.0", "::"):  # noqa: S104 - only checked, never bound here
+        if host in WILDCARD_HOSTS:
             raise click.ClickException("Set LIVECOMMERCE_MEDIA_NODE_URL to the URL clients reach this node at.")
         live = dataclasses.replace(settings.live, media_node_url=f"http://{host}:{port}")
         settings = dataclasses.replace(settings, live=live)

@@ -67,6 +67,12 @@ def _parse_int(text: str, name: str, minimum: int = 0) -> int:
     return value
 
 
+def _positive(duration: timedelta, name: str) -> timedelta:
+    if duration <= timedelta(0):
+        raise SettingsError(f"{name}: must be longer than 0")
+    return duration
+
+
 def _currency(text: str) -> str:
     if text not in MINOR_UNITS:
         raise SettingsError(f"LIVECOMMERCE_CURRENCY={text!r}: use one of {', '.join(sorted(MINOR_UNITS))}")
@@ -125,8 +131,12 @@ class LiveSettings:
     ice_host_addresses: tuple[str, ...] = ()
     # How long a broadcast's connection may stay failed before the room ends.
     publisher_grace: timedelta = timedelta(seconds=20)
+    # How often a relaying process renews its liveness row; missing three renewals, it counts as gone and other
+    # processes end its rooms (after ``publisher_grace``).
+    relay_heartbeat: timedelta = timedelta(seconds=5)
     # Scaled shape: the base URL of this process when it is a media node, and the media nodes the app
-    # sends new broadcasts to. Empty: media runs inside the app process.
+    # sends new broadcasts to. Empty: media runs inside the app process (`serve --workers N`, N > 1, starts a
+    # media process of its own and sets both for its processes).
     media_node_url: str | None = None
     media_nodes: tuple[str, ...] = ()
 
@@ -268,6 +278,10 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             ice_servers=_list(get("LIVECOMMERCE_ICE_SERVERS", "")),
             ice_host_addresses=_list(get("LIVECOMMERCE_ICE_HOST_ADDRESSES", "")),
             publisher_grace=parse_duration(get("LIVECOMMERCE_PUBLISHER_GRACE", "20s"), "LIVECOMMERCE_PUBLISHER_GRACE"),
+            relay_heartbeat=_positive(
+                parse_duration(get("LIVECOMMERCE_RELAY_HEARTBEAT", "5s"), "LIVECOMMERCE_RELAY_HEARTBEAT"),
+                "LIVECOMMERCE_RELAY_HEARTBEAT",
+            ),
             media_node_url=(get("LIVECOMMERCE_MEDIA_NODE_URL", "").rstrip("/") or None),
             media_nodes=tuple(url.rstrip("/") for url in _list(get("LIVECOMMERCE_MEDIA_NODES", ""))),
         ),

@@ -7,10 +7,11 @@ that offers the publisher's codec gets packets re-packetised only; one that cann
 sends H264) gets its own decode and encode. Keyframe requests reach the publisher when a viewer connects and on
 its PLI, at most one per ``live.broadcast.KEYFRAME_INTERVAL``, so a late joiner sees a picture at once.
 
-The room goes live when the first media packet arrives and ends when the host deletes the session or the
-publisher's connection stays failed or disconnected past ``LiveSettings.publisher_grace``. Every peer connection
-is registered (``live.peers``) and closed on failure and by ``close_all()`` at shutdown. Nothing here knows about
-HTTP.
+The room goes live when the first media packet arrives, recording this relay as its holder, and ends when the
+host deletes the session or the publisher's connection stays failed or disconnected past
+``LiveSettings.publisher_grace``; a room whose relay process is gone is ended by a sweep (``live.relays``).
+Every peer connection is registered (``live.peers``) and closed on failure and by ``close_all()`` at shutdown.
+Nothing here knows about HTTP.
 
 ICE: ``LiveSettings.ice_servers`` (STUN/TURN) configure every peer connection (an empty list, never aiortc's
 default of Google's STUN server). ``LiveSettings.ice_host_addresses`` has no aiortc option behind it:
@@ -31,11 +32,7 @@ from uuid import UUID
 
 import msgspec
 from litestar.channels import ChannelsPlugin
-from sqlalchemy import select
 
-from kernel.bus import Bus
-from kernel.clock import Clock
-from kernel.db import Database
 from kernel.errors import Conflict, DomainError, NotFound
 from kernel.settings import LiveSettings
 from kernel.workers import Worker
@@ -49,10 +46,10 @@ from live.forwarding import (
     restrict_host_addresses,
     same_codec,
 )
-from live.models import Room, RoomStatus
+from live.models import RoomStatus
 from live.offers import parse_ice_server, parse_offer
 from live.peers import PeerConnections, accept, answer
-from live.rooms import RoomService
+from live.relays import RelayHeartbeat, RoomLifecycle
 
 log = logging.getLogger("livecommerce.media")
 logging.getLogger("aioice").setLevel(logging.WARNING)  # it logs every connectivity check at INFO
@@ -62,61 +59,40 @@ LOST_STATES = ("failed", "disconnected", "closed")
 SUBSCRIBE_TIMEOUT = 5.0  # seconds start-up waits for the room status subscription
 
 
-class RoomLifecycle:
-    """What the relay tells the rooms, each in a transaction of its own: media arrived, or the publisher is gone."""
-
-    def __init__(self, db: Database, clock: Clock, bus: Bus, settings: LiveSettings) -> None:
-        self._db, self._clock, self._bus, self._settings = db, clock, bus, settings
-
-    async def go_live(self, room_id: UUID) -> None:
-        async with self._db.transaction() as session:
-            await RoomService(session, self._clock, self._bus, self._settings).go_live(room_id)
-
-    async def end(self, room_id: UUID) -> None:
-        async with self._db.transaction() as session:
-            await RoomService(session, self._clock, self._bus, self._settings).end(room_id)
-
-    async def live_rooms(self, node: str | None) -> list[UUID]:
-        """The rooms live on ``node`` (a media node's URL; None: the app's own embedded relay)."""
-        on_node = Room.media_node.is_(None) if node is None else Room.media_node == node
-        async with self._db.transaction() as session:
-            return list(await session.scalars(select(Room.id).where(Room.status == RoomStatus.LIVE, on_node)))
-
-
 class RoomMedia:
     """Every room's broadcast in this process; lives in app state, ``close_all()`` at shutdown."""
 
-    def __init__(self, settings: LiveSettings, lifecycle: RoomLifecycle) -> None:
+    def __init__(self, settings: LiveSettings, lifecycle: RoomLifecycle, heartbeat: RelayHeartbeat) -> None:
         restrict_host_addresses(settings.ice_host_addresses)
         self._pcs = PeerConnections([parse_ice_server(entry) for entry in settings.ice_servers])
         self._grace = settings.publisher_grace.total_seconds()
-        self._node = settings.media_node_url
         self._lifecycle = lifecycle
+        self._heartbeat = heartbeat
         self._broadcasts: dict[UUID, Broadcast] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rooms_ready = asyncio.Event()
         self._listener: Worker | None = None
-        self._orphans = Worker("media-orphans", self._end_orphans)
+
+    @property
+    def relay_id(self) -> UUID:
+        """This relay's id, recorded on the rooms it holds (``live.relays``)."""
+        return self._heartbeat.id
+
+    def relays(self, room_id: UUID) -> bool:
+        """Whether this process holds a broadcast of ``room_id`` (media may not have arrived yet)."""
+        return room_id in self._broadcasts
 
     async def start(self, channels: ChannelsPlugin) -> None:
-        """Follow the rooms' status, so a room ended elsewhere (the host's End button, an admin) stops its broadcast.
+        """Register this relay, and follow the rooms' status, so a room ended elsewhere (the host's End button, an
+        admin, a sweep) stops its broadcast.
 
         Subscribed before the app serves; a bus that cannot subscribe within ``SUBSCRIBE_TIMEOUT`` is logged and
         start-up goes on (such a broadcast then ends when its encoder stops, or past the grace period).
         """
+        await self._heartbeat.start()
         self._listener = Worker("media-rooms", partial(self._follow_rooms, channels))
         if not await self._listener.started(self._rooms_ready, SUBSCRIBE_TIMEOUT):
             log.warning("media.not_subscribed")
-        self._orphans.start()
-
-    async def _end_orphans(self) -> None:
-        """Rooms this relay was broadcasting when its process stopped stay live for a reconnecting encoder; once the
-        grace period has passed with no publisher back, they end (else they would show "live" for good)."""
-        await asyncio.sleep(self._grace)
-        for room_id in await self._lifecycle.live_rooms(self._node):
-            if room_id not in self._broadcasts:
-                log.info("media.orphan_ended", extra={"room_id": str(room_id)})
-                await self._lifecycle.end(room_id)
 
     async def _follow_rooms(self, channels: ChannelsPlugin) -> None:
         decoder = msgspec.json.Decoder(RoomStatusChanged)
@@ -198,7 +174,7 @@ class RoomMedia:
 
     async def _go_live(self, broadcast: Broadcast) -> None:
         try:
-            await self._lifecycle.go_live(broadcast.room_id)
+            await self._lifecycle.go_live(broadcast.room_id, self._heartbeat.id)
         except DomainError as exc:  # the room ended meanwhile: this broadcast has no room to go to
             log.warning("media.go_live_refused", extra={"room_id": str(broadcast.room_id), "code": exc.code})
             await self._teardown(broadcast)
@@ -306,10 +282,10 @@ class RoomMedia:
             log.error("media.task_failed", exc_info=exc)
 
     async def close_all(self) -> None:
-        """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects resumes them."""
+        """Shutdown: close every peer connection. Rooms stay live: an encoder that reconnects (to this relay
+        restarted, or another) within the grace period resumes them; otherwise a sweep ends them."""
         if self._listener is not None:
             await self._listener.stop()
-        await self._orphans.stop()
         for broadcast in list(self._broadcasts.values()):
             broadcast.cancel_timers()
             await broadcast.blackhole.stop()
@@ -317,3 +293,4 @@ class RoomMedia:
         await self._pcs.close_all()
         if self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._heartbeat.stop()

@@ -1,4 +1,4 @@
-"""live_* tables: rooms, their products, chat history and moderation sanctions.
+"""live_* tables: rooms, their products, chat history, moderation sanctions and the media relays.
 
 Users and products are referenced by table name (``auth_user.id``, ``shop_product.id``); no ORM relationship
 crosses a domain.
@@ -49,6 +49,19 @@ class Room(UUIDv7AuditBase):
     peak_viewers: Mapped[int] = mapped_column(default=0)
     # The media node that holds this room's broadcast (its base URL), so WHIP/WHEP requests reach it.
     media_node: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The relay process holding the broadcast (``Relay.id``): only it ends the room, or a sweep once it is gone.
+    # No foreign key: a relay's row goes when the process stops, and a row gone means the relay is gone.
+    relay_id: Mapped[UUID | None] = mapped_column(default=None)
+
+
+class Relay(UUIDv7Base):
+    """A process relaying media (an embedded app or a media node), alive while it renews ``seen_at``."""
+
+    __tablename__ = "live_relay"
+
+    node_url: Mapped[str | None] = mapped_column(String(200), default=None)  # None: an app's embedded relay
+    label: Mapped[str] = mapped_column(String(120))  # host name and process id, for whoever reads the table
+    seen_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
 
 
 class RoomProduct(UUIDv7Base):

@@ -1,7 +1,8 @@
 """Live as a Litestar plugin: rooms' routes, the room channel, the media relay, and live's part in attribution.
 
 App state: ``room_channel`` (also ``room_viewers``: the channel counts each room's viewers) and ``media`` (the
-WebRTC relay; None in an app process that only redirects WHIP/WHEP to media nodes).
+WebRTC relay; None in an app process that only redirects WHIP/WHEP to media nodes). Every process also sweeps
+the rooms whose relay process is gone (``live.relays``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from kernel.shared import Shared
 from live.channel import RoomChannel, room_channel
 from live.controllers import LIVE_CONTROLLERS
 from live.deps import LIVE_DEPENDENCIES
-from live.media import RoomLifecycle, RoomMedia
+from live.media import RoomMedia
 from live.pages import LIVE_PAGES
+from live.relays import OrphanSweep, RelayHeartbeat, RoomLifecycle
 from live.rooms import room_host
 from live.whip import MEDIA_CONTROLLERS, media_node_cors, redirects
 from shop import ShopRuntime, titles_from
@@ -37,11 +39,16 @@ class LivePlugin(InitPluginProtocol):
         shop.attribution.register("room_id", room_host, replace=False)
         shop.attribution.register_labels("room", titles_from("live_room"), replace=False)
         self.room_channel = RoomChannel(shared.channels, shared.db, shared.clock, shared.bus, shared.redis, settings)
+        lifecycle = RoomLifecycle(shared.db, shared.clock, shared.bus, settings)
         # The WebRTC relay runs here unless this process only redirects WHIP/WHEP to media nodes.
         self.media = (
-            None
-            if redirects(settings)
-            else RoomMedia(settings, RoomLifecycle(shared.db, shared.clock, shared.bus, settings))
+            None if redirects(settings) else RoomMedia(settings, lifecycle, RelayHeartbeat(shared.db, settings))
+        )
+        # Every process sweeps, a redirecting one too: rooms end even when their media node never comes back.
+        self.sweep = (
+            OrphanSweep(lifecycle, shared.db, settings)
+            if self.media is None
+            else OrphanSweep(lifecycle, shared.db, settings, own=self.media.relay_id, relaying=self.media.relays)
         )
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
@@ -72,9 +79,11 @@ class LivePlugin(InitPluginProtocol):
         self.room_channel.start()
         if self.media is not None:
             await self.media.start(self.shared.channels)
+        self.sweep.start()
 
     async def stop(self) -> None:
         # Order matters: the relay's connections close before the room channel stops.
+        await self.sweep.stop()
         if self.media is not None:
             await self.media.close_all()
         await self.room_channel.stop()
