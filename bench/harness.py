@@ -226,6 +226,7 @@ def serving(port: int, workers: int, env: dict[str, str], log_path: Path) -> Ite
     The tree is recorded while the server runs, so a worker that outlives the serve process can still be ended.
     """
     command = [livecommerce_command(), "serve", "--host", HOST, "--port", str(port), "--workers", str(workers)]
+    command += ["--media-port", "0"]  # with several workers, serve starts a media process: any free port
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     tree: dict[int, str] = {}

@@ -1,9 +1,9 @@
 """The server's worker processes, read from /proc: which they are, their memory, and which one holds a connection.
 
 ``livecommerce serve --workers N`` is uvicorn's supervisor; its workers are its child processes (multiprocessing's
-resource tracker, if any, is not a worker). Every worker accepts on the one shared listening socket, so the worker
-serving a request is the one whose file descriptors hold the accepted socket: found through the socket's inode in
-``/proc/net/tcp`` and ``/proc/<pid>/fd``.
+resource tracker, if any, and the media process serve starts beside them are not workers). Every worker accepts on
+the one shared listening socket, so the worker serving a request is the one whose file descriptors hold the accepted
+socket: found through the socket's inode in ``/proc/net/tcp`` and ``/proc/<pid>/fd``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ REPLACEMENT_TIMEOUT_S = 30.0
 
 
 def workers_of(serve_pid: int) -> list[int]:
-    """The live worker processes: direct children of the serve process, not a multiprocessing helper."""
+    """The live worker processes: direct children of the serve process, not a multiprocessing helper or the media
+    process."""
     workers = []
     for pid in process_tree(serve_pid):
         fields = proc_stat(pid)
@@ -30,7 +31,7 @@ def workers_of(serve_pid: int) -> list[int]:
             command = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
-        if b"resource_tracker" not in command:
+        if b"resource_tracker" not in command and b"\x00cli\x00media\x00" not in command:
             workers.append(pid)
     return sorted(workers)
 
