@@ -32,7 +32,9 @@ COPY . .
 RUN pip install --no-deps -e .
 
 USER livecommerce
-EXPOSE 8000
+# 8000: the app. 8001: the media process `serve --workers 2` starts for WHIP/WHEP (clients are redirected there;
+# set LIVECOMMERCE_MEDIA_NODE_URL to the address they reach it at, or name media nodes in LIVECOMMERCE_MEDIA_NODES).
+EXPOSE 8000 8001
 
 # Liveness only (the process answers); readiness (database and Redis) is /readyz, probed by the orchestrator.
 # The slim image has no curl, so Python does the request; urlopen raises, and the check fails, on non-2xx.

@@ -218,7 +218,7 @@ def test_the_image_runs_the_console_script_pyproject_defines() -> None:
 
 
 def test_the_image_exposes_and_checks_the_served_port() -> None:
-    assert dockerfile_instruction("EXPOSE") == "8000"
+    assert dockerfile_instruction("EXPOSE") == "8000 8001"  # the app, and the media process serve starts
     healthcheck = dockerfile_instruction("HEALTHCHECK")
     assert healthcheck is not None
     assert "http://127.0.0.1:8000/healthz" in healthcheck
