@@ -63,7 +63,11 @@ async def test_failures_lock_the_account_for_a_while_but_never_for_its_owners_br
         LIVECOMMERCE_TRUSTED_PROXIES="127.0.0.1",
     )
     app = create_app(settings, clock=clock)
-    async with asgi_client(app) as owner, asgi_client(app) as attacker:
+    # Two browsers of one running app: the owner's keeps its cookies, the attacker's has its own jar.
+    async with (
+        asgi_client(app) as owner,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver.local") as attacker,
+    ):
         user = await signup(owner)
         email = user["email"]
         assert (await _guess(owner, email, "192.0.2.1", PASSWORD)).status_code == 200  # the owner's browser
