@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.models import Comment, Post, PostLike
-from community.posts import PostService, authors, bump, iso
+from community.posts import PostService, authors, bump
 from community.schemas import CommentOut, LikeOut
 from kernel.auth import CurrentUser, Role
 from kernel.clock import Clock
@@ -71,7 +71,7 @@ class EngagementService:
             pass  # liked already
         else:
             await bump(self.session, post_id, "like_count", +1)
-        return LikeOut(str(post_id), True, await _count(self.session, post_id, "like_count"))
+        return LikeOut(post_id, True, await _count(self.session, post_id, "like_count"))
 
     async def unlike(self, user: CurrentUser, post_id: UUID) -> LikeOut:
         await self._published(post_id, user)
@@ -80,7 +80,7 @@ class EngagementService:
         )
         if gone.rowcount == 1:  # type: ignore[attr-defined]
             await bump(self.session, post_id, "like_count", -1)
-        return LikeOut(str(post_id), False, await _count(self.session, post_id, "like_count"))
+        return LikeOut(post_id, False, await _count(self.session, post_id, "like_count"))
 
     async def _published(self, post_id: UUID, viewer: CurrentUser | None) -> Post:
         post = await self.posts.visible(post_id, viewer)
@@ -134,4 +134,4 @@ class EngagementService:
 
     async def outs(self, comments: list[Comment]) -> list[CommentOut]:
         names = await authors(self.session, [c.author_id for c in comments])
-        return [CommentOut(str(c.id), str(c.post_id), names[c.author_id], c.text, iso(c.at)) for c in comments]
+        return [CommentOut(c.id, c.post_id, names[c.author_id], c.text, c.at) for c in comments]

@@ -28,7 +28,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.models import Post, PostProduct, PostStatus, RoomReminder
-from community.posts import authors, cover_url, excerpt, iso
+from community.posts import authors, cover_url, excerpt
 from community.schemas import AuthorOut
 from community.timelines import feed_sources, micros, read_slice, rebuild_feed
 from community.trending import SNAPSHOT_EVERY, Ranked, TrendingCache, after, snapshot_at
@@ -48,12 +48,12 @@ Key = tuple[int, UUID]  # (microseconds since 1970, id): an item's place in the 
 
 
 class PostItem(Struct, tag_field="kind", tag="post"):
-    id: str
+    id: UUID
     title: str
     excerpt: str
     cover_image_url: str | None
     author: AuthorOut
-    published_at: str | None
+    published_at: datetime | None
     like_count: int
     comment_count: int
     product_count: int  # shoppable product cards embedded in the post
@@ -63,12 +63,12 @@ class PostItem(Struct, tag_field="kind", tag="post"):
 
 
 class RoomItem(Struct, tag_field="kind", tag="room"):
-    id: str
+    id: UUID
     title: str
     status: str  # scheduled, live (ended rooms leave the feed)
     host: AuthorOut
-    scheduled_for: str | None
-    started_at: str | None
+    scheduled_for: datetime | None
+    started_at: datetime | None
     url: str
     calendar_url: str
     reminded: bool  # the reader asked to be told when it goes live
@@ -298,12 +298,12 @@ class FeedService:
         products = {post_id: n for post_id, n in counted}
         return {
             p.id: PostItem(
-                id=str(p.id),
+                id=p.id,
                 title=p.title,
                 excerpt=excerpt(p.html),
                 cover_image_url=cover_url(p),
                 author=names[p.author_id],
-                published_at=iso(p.published_at),
+                published_at=p.published_at,
                 like_count=p.like_count,
                 comment_count=p.comment_count,
                 product_count=products.get(p.id, 0),
@@ -329,12 +329,12 @@ class FeedService:
             )
         return {
             r.id: RoomItem(
-                id=str(r.id),
+                id=r.id,
                 title=r.title,
                 status=r.status,
                 host=names[r.host_id],
-                scheduled_for=iso(r.scheduled_for),
-                started_at=iso(r.started_at),
+                scheduled_for=r.scheduled_for,
+                started_at=r.started_at,
                 url=f"/live/rooms/{r.id}",
                 calendar_url=f"/community/rooms/{r.id}/calendar.ics",
                 reminded=r.id in reminded,

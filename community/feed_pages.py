@@ -96,7 +96,7 @@ class ReminderPages(Controller):
     def _answer(self, request: HTMXRequest, room_id: UUID, *, reminded: bool) -> Response[Any]:
         if not request.htmx:
             return Redirect(_back(request), status_code=303)
-        room = {"id": str(room_id), "reminded": reminded, "calendar_url": f"/community/rooms/{room_id}/calendar.ics"}
+        room = {"id": room_id, "reminded": reminded, "calendar_url": f"/community/rooms/{room_id}/calendar.ics"}
         return Template("community/partials/_remind_button.html", context={"room": room})
 
 

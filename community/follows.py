@@ -75,7 +75,7 @@ class FollowService:
         else:
             await self._move(creator_id, +1)
             timelines.followed(self.session, user.id, creator_id)
-        return FollowOut(str(creator_id), True, await follower_count(self.session, creator_id))
+        return FollowOut(creator_id, True, await follower_count(self.session, creator_id))
 
     async def unfollow(self, user: CurrentUser, creator_id: UUID) -> FollowOut:
         await self._creator(creator_id)
@@ -85,7 +85,7 @@ class FollowService:
         if gone.rowcount == 1:  # type: ignore[attr-defined]
             await self._move(creator_id, -1)
             timelines.unfollowed(self.session, user.id, creator_id)
-        return FollowOut(str(creator_id), False, await follower_count(self.session, creator_id))
+        return FollowOut(creator_id, False, await follower_count(self.session, creator_id))
 
     async def _move(self, creator_id: UUID, by: int) -> None:
         query = (

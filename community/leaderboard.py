@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.models import Comment, Follow, Post, PostLike
-from community.posts import authors, iso
+from community.posts import authors
 from community.schemas import LeaderboardEntry, LeaderboardOut
 from kernel.money import MINOR_UNITS, Money
 from shop import creator_net_sales
@@ -114,4 +114,4 @@ async def leaderboard(session: AsyncSession, period: Period, now: datetime, curr
         )
         for rank, (points, t, creator) in enumerate(ranked, start=1)
     ]
-    return LeaderboardOut(period, iso(since) or "", iso(until) or "", SCORING, dict(LEVELS), entries)
+    return LeaderboardOut(period, since, until, SCORING, dict(LEVELS), entries)

@@ -16,11 +16,11 @@ from kernel.pagination import decode_cursor, encode_cursor
 
 
 class NotificationOut(msgspec.Struct):
-    id: str
+    id: UUID
     kind: str
     text: str
     url: str
-    at: str
+    at: datetime
     read: bool
 
 
@@ -41,9 +41,7 @@ class ReadIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def _out(n: Notification) -> NotificationOut:
-    return NotificationOut(
-        str(n.id), n.kind, n.text, n.url, n.at.isoformat().replace("+00:00", "Z"), n.read_at is not None
-    )
+    return NotificationOut(n.id, n.kind, n.text, n.url, n.at, n.read_at is not None)
 
 
 class NotificationService:

@@ -25,7 +25,7 @@ from community.engagement import CommentLimiter, EngagementService
 from community.follows import FollowService
 from community.leaderboard import LEVELS, SCORING, Period, leaderboard
 from community.models import PostStatus
-from community.posts import PostService
+from community.posts import PostService, embeds_by_id
 from community.profiles import ProfileService
 from community.rendering import split_embeds
 from community.studio import STUDIO_PAGES
@@ -70,7 +70,7 @@ class PostPages(Controller):
             context={
                 "post": out,
                 "pieces": split_embeds(post.html),
-                "products": {p.id: p for p in out.products},
+                "products": embeds_by_id(out.products),
                 "comments": comments,
                 "more_comments": more,
                 "published": post.status == PostStatus.PUBLISHED,
@@ -102,7 +102,7 @@ class PostPages(Controller):
         user = viewer(request)
         post = await posts.visible(post_id, user)
         cookies: list[Cookie] = []
-        if any(p.id == str(product_id) for p in await posts.products(post)):
+        if any(p.id == product_id for p in await posts.products(post)):
             visitor_id, cookies = visitor(request)
             state.touches.record(
                 TouchKind.CLICK,
@@ -130,7 +130,7 @@ class PostPages(Controller):
             result = await engagement.like(user, post_id)
         if not request.htmx:
             return Redirect(f"/posts/{post_id}", status_code=303)
-        return Template("community/partials/_like_button.html", context={"post_id": str(post_id), "like": result})
+        return Template("community/partials/_like_button.html", context={"post_id": post_id, "like": result})
 
     @post("/{post_id:uuid}/comments", guards=[requires_signed_in], status_code=200)
     async def add_comment(
@@ -150,7 +150,7 @@ class PostPages(Controller):
             "community/partials/_comment_added.html",
             context={
                 "c": comment,
-                "post_id": str(post_id),
+                "post_id": post_id,
                 "can_moderate": _moderates(request.user, post.author_id),
                 "comment_count": post.comment_count,
             },

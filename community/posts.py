@@ -34,10 +34,6 @@ _BLOCK_TAGS = re.compile(r"</?(?:p|li|h\d|td|th|tr|br|hr|blockquote|pre|div|ul|o
 _TAGS = re.compile(r"<[^>]*>")
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def normalise_hashtags(tags: Iterable[str]) -> list[str]:
     """``#Summer``, ``summer`` and `` summer `` are one tag; at most five, each letters, digits or ``_``."""
     result: list[str] = []
@@ -67,6 +63,12 @@ async def authors(session: AsyncSession, ids: Iterable[UUID]) -> dict[UUID, Auth
         return {}
     rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
     return {uid: AuthorOut(uid, name) for uid, name in rows}
+
+
+def embeds_by_id(products: Iterable[ProductOut]) -> dict[str, ProductOut]:
+    """Products by the id text an embed's placeholder carries (``split_embeds`` gives that text), for the page that
+    puts each card in its place."""
+    return {str(p.id): p for p in products}
 
 
 def cover_url(post: Post) -> str | None:
@@ -238,7 +240,7 @@ class PostService:
     async def out(self, post: Post, viewer: CurrentUser | None) -> PostOut:
         author = (await authors(self.session, [post.author_id]))[post.author_id]
         return PostOut(
-            id=str(post.id),
+            id=post.id,
             author=author,
             title=post.title,
             body=post.body,
@@ -249,9 +251,9 @@ class PostService:
             products=await self.products(post),
             like_count=post.like_count,
             comment_count=post.comment_count,
-            created_at=iso(post.created_at),
-            updated_at=iso(post.updated_at),
-            published_at=iso(post.published_at),
+            created_at=post.created_at,
+            updated_at=post.updated_at,
+            published_at=post.published_at,
             liked=await self.liked(post.id, viewer),
         )
 
@@ -259,7 +261,7 @@ class PostService:
         names = await authors(self.session, [p.author_id for p in posts])
         return [
             PostSummary(
-                id=str(p.id),
+                id=p.id,
                 author=names[p.author_id],
                 title=p.title,
                 excerpt=excerpt(p.html),
@@ -268,8 +270,8 @@ class PostService:
                 cover_image_url=cover_url(p),
                 like_count=p.like_count,
                 comment_count=p.comment_count,
-                published_at=iso(p.published_at),
-                updated_at=iso(p.updated_at),
+                published_at=p.published_at,
+                updated_at=p.updated_at,
             )
             for p in posts
         ]

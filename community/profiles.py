@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.follows import ensure_profile, follower_count, is_creator, is_following
 from community.models import CreatorProfile
-from community.posts import PostService, iso
+from community.posts import PostService
 from community.schemas import CreatorOut, CreatorPatch, CreatorRooms, RoomSummary
 from kernel.auth import CurrentUser
 from kernel.auth.models import User
@@ -24,9 +25,7 @@ PAST_ROOMS = 10
 
 
 def _summary(room: RoomView) -> RoomSummary:
-    return RoomSummary(
-        str(room.id), room.title, room.status, iso(room.scheduled_for), iso(room.started_at), iso(room.ended_at)
-    )
+    return msgspec.convert(room, RoomSummary, from_attributes=True)
 
 
 async def creator_rooms(session: AsyncSession, host_id: UUID) -> CreatorRooms:

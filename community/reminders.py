@@ -42,7 +42,7 @@ ROOM_LIVE = "room_live"
 
 
 class ReminderOut(msgspec.Struct):
-    room_id: str
+    room_id: UUID
     reminded: bool
     calendar_url: str
 
@@ -77,7 +77,7 @@ class ReminderService:
                 self.session.add(RoomReminder(room_id=room_id, user_id=user.id, at=self.clock.now()))
         except IntegrityError:
             created = False
-        return ReminderOut(str(room_id), True, calendar_url(room_id)), created
+        return ReminderOut(room_id, True, calendar_url(room_id)), created
 
     async def forget(self, user: CurrentUser, room_id: UUID) -> None:
         await _room(self.session, room_id)

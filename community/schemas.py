@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -40,7 +41,7 @@ class PostOut(Struct):
     """A post. ``html`` holds one ``<div class="product-embed" data-product-id="...">`` per embed, for the card
     that ``products`` describes with its current price and stock."""
 
-    id: str
+    id: UUID
     author: AuthorOut
     title: str
     body: str
@@ -51,14 +52,14 @@ class PostOut(Struct):
     products: list[ProductOut]
     like_count: int
     comment_count: int
-    created_at: str | None
-    updated_at: str | None
-    published_at: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    published_at: datetime | None
     liked: bool = False  # by the caller
 
 
 class PostSummary(Struct):
-    id: str
+    id: UUID
     author: AuthorOut
     title: str
     excerpt: str
@@ -67,8 +68,8 @@ class PostSummary(Struct):
     cover_image_url: str | None
     like_count: int
     comment_count: int
-    published_at: str | None
-    updated_at: str | None
+    published_at: datetime | None
+    updated_at: datetime | None
 
 
 class PostPage(Struct):
@@ -81,11 +82,11 @@ class CommentIn(Struct, forbid_unknown_fields=True):
 
 
 class CommentOut(Struct):
-    id: str
-    post_id: str
+    id: UUID
+    post_id: UUID
     author: AuthorOut
     text: str  # plain text as written; escape it wherever it is shown
-    at: str | None
+    at: datetime | None
 
 
 class CommentPage(Struct):
@@ -94,24 +95,24 @@ class CommentPage(Struct):
 
 
 class LikeOut(Struct):
-    post_id: str
+    post_id: UUID
     liked: bool
     like_count: int
 
 
 class FollowOut(Struct):
-    creator_id: str
+    creator_id: UUID
     following: bool
     follower_count: int
 
 
 class RoomSummary(Struct):
-    id: str
+    id: UUID
     title: str
     status: str
-    scheduled_for: str | None
-    started_at: str | None
-    ended_at: str | None
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
 
 
 class CreatorRooms(Struct):
@@ -151,8 +152,8 @@ class LeaderboardEntry(Struct):
 
 class LeaderboardOut(Struct):
     period: str
-    since: str
-    until: str
+    since: datetime
+    until: datetime
     scoring: str
     levels: dict[str, int]
     entries: list[LeaderboardEntry]

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.follows import ensure_profile
 from community.models import Post, PostStatus
-from community.posts import PostService
+from community.posts import PostService, embeds_by_id
 from community.profiles import ProfileService
 from community.rendering import split_embeds
 from community.schemas import CreatorPatch, PostIn, PostPatch
@@ -138,7 +138,7 @@ class StudioPages(Controller):
             stored_html, product_ids = await posts.render_body(body)
         except RuleBroken as exc:
             return Template("community/partials/_preview.html", context={"error": exc.detail, "pieces": []})
-        products = {p.id: p for p in await posts.products_by_ids(product_ids)}
+        products = embeds_by_id(await posts.products_by_ids(product_ids))
         context = {"error": None, "pieces": split_embeds(stored_html), "products": products}
         return Template("community/partials/_preview.html", context=context)
 

@@ -6,6 +6,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 
+def rfc3339(value: datetime) -> str:
+    """An aware time as RFC 3339 text, exactly as msgspec writes it in JSON: ``2026-03-02T09:00:00Z`` (microseconds
+    only when there are some). For the few places that carry a time as text: bus events and HTML attributes."""
+    if value.tzinfo is None:
+        raise ValueError("rfc3339 needs a timezone-aware time")
+    return value.isoformat().replace("+00:00", "Z")
+
+
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current time, timezone-aware UTC."""

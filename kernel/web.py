@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from jinja2 import pass_context
@@ -13,6 +14,7 @@ from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 
 from kernel.auth.models import Role
+from kernel.clock import rfc3339
 from kernel.money import Money
 
 VISITOR_COOKIE = "lc_visitor"
@@ -65,8 +67,29 @@ def format_money(value: Money | Mapping[str, Any] | None) -> str:
     return f"{'-' if money.amount_minor < 0 else ''}{symbol}{digits}"
 
 
+def _in_utc(fmt: str) -> Callable[[datetime | None], str]:
+    def show(value: datetime | None) -> str:
+        return value.astimezone(UTC).strftime(fmt) if value is not None else ""
+
+    return show
+
+
+def _rfc3339(value: datetime | None) -> str:
+    return rfc3339(value) if value is not None else ""
+
+
+# Template filters for aware times (None shows as nothing). Pages show times in UTC, reading as the start of the
+# RFC 3339 text the JSON carries; ``rfc3339`` is that text, for ``<time datetime="...">``.
+TIME_FILTERS: dict[str, Callable[[datetime | None], str]] = {
+    "rfc3339": _rfc3339,
+    "utc_date": _in_utc("%Y-%m-%d"),  # 2026-03-02
+    "utc_minute": _in_utc("%Y-%m-%d %H:%M"),  # 2026-03-02 09:00
+    "utc_time": _in_utc("%H:%M"),  # 09:00
+}
+
+
 def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> None:
-    """Register the globals every template may use."""
+    """Register the globals and filters every template may use."""
 
     @pass_context
     def navigation(context: Any) -> list[NavItem]:
@@ -75,3 +98,4 @@ def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> 
 
     engine.engine.globals["navigation"] = navigation
     engine.engine.filters["money"] = format_money
+    engine.engine.filters.update(TIME_FILTERS)

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import CurrentUser
 from kernel.auth.models import User
 from kernel.bus import Bus
-from kernel.clock import Clock
+from kernel.clock import Clock, rfc3339
 from kernel.db import Database
 from kernel.settings import LiveSettings
 from kernel.workers import Worker
@@ -34,7 +34,6 @@ from live.events import ChatSent, ChatUser, Moderation, room_topic
 from live.limits import Limit, Limiter, retry_after
 from live.models import ChatMessage, SanctionKind
 from live.moderation import sanctions
-from live.rooms import iso
 
 log = logging.getLogger("livecommerce.live.chat")
 
@@ -72,7 +71,7 @@ client_frames = msgspec.json.Decoder(ChatIn | LikeIn)
 
 
 def chat_sent(message: ChatMessage, display_name: str) -> ChatSent:
-    return ChatSent(str(message.id), ChatUser(str(message.user_id), display_name), message.text, iso(message.at) or "")
+    return ChatSent(str(message.id), ChatUser(str(message.user_id), display_name), message.text, rfc3339(message.at))
 
 
 @dataclass
@@ -88,9 +87,7 @@ class _Pending:
         return {"id": self.id, "room_id": self.room_id, "user_id": self.user.id, "text": self.text, "at": self.at}
 
     def event(self) -> ChatSent:
-        return ChatSent(
-            str(self.id), ChatUser(str(self.user.id), self.user.display_name), self.text, iso(self.at) or ""
-        )
+        return ChatSent(str(self.id), ChatUser(str(self.user.id), self.user.display_name), self.text, rfc3339(self.at))
 
 
 async def history(session: AsyncSession, room_id: UUID, limit: int) -> list[ChatSent]:

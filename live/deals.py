@@ -8,26 +8,20 @@ from __future__ import annotations
 
 from uuid import UUID
 
+import msgspec
+
 from kernel.auth import CurrentUser
+from kernel.clock import rfc3339
 from kernel.errors import Conflict, Forbidden
 from live.events import DealOffered, room_topic
 from live.models import Room, RoomStatus
-from live.rooms import RoomService, iso, room_context
+from live.rooms import RoomService, room_context
 from live.schemas import DealIn, DealOut
 from shop import DealInfo, active_deals, create_deal
 
 
 def deal_out(deal: DealInfo) -> DealOut:
-    return DealOut(
-        id=str(deal.id),
-        product_id=str(deal.product_id),
-        price=deal.price,
-        quantity=deal.quantity,
-        remaining=deal.remaining,
-        per_buyer_limit=deal.per_buyer_limit,
-        starts_at=iso(deal.starts_at) or "",
-        ends_at=iso(deal.ends_at) or "",
-    )
+    return msgspec.convert(deal, DealOut, from_attributes=True)
 
 
 def deal_offered(deal: DealInfo) -> DealOffered:
@@ -39,7 +33,7 @@ def deal_offered(deal: DealInfo) -> DealOffered:
         quantity=deal.quantity,
         remaining=deal.remaining,
         per_buyer_limit=deal.per_buyer_limit,
-        ends_at=iso(deal.ends_at) or "",
+        ends_at=rfc3339(deal.ends_at),
     )
 
 

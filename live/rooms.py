@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import CurrentUser, Role
 from kernel.auth.models import User
 from kernel.bus import Bus
-from kernel.clock import Clock
+from kernel.clock import Clock, rfc3339
 from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken, Unauthorized
 from kernel.pagination import decode_cursor, encode_cursor
 from kernel.settings import LiveSettings
@@ -65,17 +65,13 @@ def parse_id(value: str, what: str) -> UUID:
         raise NotFound(f"{what}_not_found", f"There is no {what} {value!r}.") from None
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def room_context(room_id: UUID) -> dict[str, str]:
     """Where a room's deals may be found; checkout makes it the line's source, crediting the host."""
     return {"room_id": str(room_id)}
 
 
 def product_card(product: ProductOut) -> ProductCard:
-    return ProductCard(product.id, product.title, product.price, product.stock, product.image_url)
+    return ProductCard(str(product.id), product.title, product.price, product.stock, product.image_url)
 
 
 async def room_host(session: AsyncSession, value: str) -> UUID | None:
@@ -310,9 +306,9 @@ class RoomService:
         return room
 
     def _publish_status(self, room: Room) -> None:
-        at = iso(room.ended_at if room.status == RoomStatus.ENDED else room.started_at) or ""
+        at = room.ended_at if room.status == RoomStatus.ENDED else room.started_at
         self.bus.after_commit(self.session, room_topic(room.id), StatusChanged(room.status))
-        changed = RoomStatusChanged(str(room.id), str(room.host_id), room.title, room.status, at)
+        changed = RoomStatusChanged(str(room.id), str(room.host_id), room.title, room.status, rfc3339(at) if at else "")
         self.bus.after_commit(self.session, ROOMS_TOPIC, changed)
 
     # Pins -------------------------------------------------------------------------------------------------------

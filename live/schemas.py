@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
@@ -55,33 +56,33 @@ class ModerationIn(Struct, forbid_unknown_fields=True):
 
 
 class HostOut(Struct):
-    id: str
+    id: UUID
     display_name: str
 
 
 class DealOut(Struct):
-    id: str
-    product_id: str
+    id: UUID
+    product_id: UUID
     price: Money
     quantity: int
     remaining: int
     per_buyer_limit: int
-    starts_at: str
-    ends_at: str
+    starts_at: datetime
+    ends_at: datetime
 
 
 class RoomSummaryOut(Struct):
     """A room in a list: enough for a card (the first product's image stands in for a cover)."""
 
-    id: str
+    id: UUID
     host: HostOut
     title: str
     description: str
     status: str
-    scheduled_for: str | None
-    started_at: str | None
-    ended_at: str | None
-    product_ids: list[str]
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    product_ids: list[UUID]
     cover_image_url: str | None
     like_count: int
     peak_viewers: int
@@ -95,14 +96,14 @@ class RoomPage(Struct):
 class RoomOut(Struct):
     """A room in full; ``whip_url`` and ``stream_key`` are set for its host only."""
 
-    id: str
+    id: UUID
     host: HostOut
     title: str
     description: str
     status: str
-    scheduled_for: str | None
-    started_at: str | None
-    ended_at: str | None
+    scheduled_for: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
     products: list[ProductOut]
     pinned_product: ProductOut | None
     pinned_products: list[ProductOut]

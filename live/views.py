@@ -8,7 +8,7 @@ from uuid import UUID
 from kernel.auth import CurrentUser
 from live.deals import DealService, deal_out
 from live.models import Room
-from live.rooms import RoomService, ViewerCounts, iso, viewer_count
+from live.rooms import RoomService, ViewerCounts, viewer_count
 from live.schemas import HostOut, RoomOut, RoomSummaryOut
 from shop import products_by_id
 
@@ -38,14 +38,14 @@ async def room_out(
     names = await rooms.host_names([room])
     secret = reveal_key or is_host(room, viewer)
     return RoomOut(
-        id=str(room.id),
-        host=HostOut(str(room.host_id), names.get(room.host_id, "")),
+        id=room.id,
+        host=HostOut(room.host_id, names.get(room.host_id, "")),
         title=room.title,
         description=room.description,
         status=room.status,
-        scheduled_for=iso(room.scheduled_for),
-        started_at=iso(room.started_at),
-        ended_at=iso(room.ended_at),
+        scheduled_for=room.scheduled_for,
+        started_at=room.started_at,
+        ended_at=room.ended_at,
         products=products,
         pinned_product=pinned[0] if pinned else None,
         pinned_products=pinned,
@@ -70,15 +70,15 @@ async def room_summaries(rooms: RoomService, found: Sequence[Room]) -> list[Room
         cover = firsts.get(ids[0]) if ids else None
         out.append(
             RoomSummaryOut(
-                id=str(room.id),
-                host=HostOut(str(room.host_id), names.get(room.host_id, "")),
+                id=room.id,
+                host=HostOut(room.host_id, names.get(room.host_id, "")),
                 title=room.title,
                 description=room.description,
                 status=room.status,
-                scheduled_for=iso(room.scheduled_for),
-                started_at=iso(room.started_at),
-                ended_at=iso(room.ended_at),
-                product_ids=[str(i) for i in ids],
+                scheduled_for=room.scheduled_for,
+                started_at=room.started_at,
+                ended_at=room.ended_at,
+                product_ids=ids,
                 cover_image_url=cover.image_url if cover else None,
                 like_count=room.like_count,
                 peak_viewers=room.peak_viewers,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
@@ -67,12 +69,12 @@ class ProductPatch(Struct, forbid_unknown_fields=True):
 
 
 class SellerOut(Struct):
-    id: str
+    id: UUID
     display_name: str
 
 
 class ProductOut(Struct):
-    id: str
+    id: UUID
     title: str
     description: str
     category: str
@@ -128,26 +130,26 @@ class CheckoutIn(Struct, forbid_unknown_fields=True):
 
 
 class OrderLineOut(Struct):
-    product_id: str
+    product_id: UUID
     title: str
     quantity: int
     unit_price: Money
     amount: Money
-    creator_id: str | None
+    creator_id: UUID | None
     affiliate_rate_bps: int
     source: dict[str, Any] | None
 
 
 class OrderEventOut(Struct):
     action: str
-    at: str
-    actor_id: str | None
+    at: datetime
+    actor_id: UUID | None
     detail: dict[str, Any]
 
 
 class OrderOut(Struct):
-    id: str
-    checkout_id: str
+    id: UUID
+    checkout_id: UUID
     status: str
     items: list[OrderLineOut]
     total: Money
@@ -157,10 +159,10 @@ class OrderOut(Struct):
     shipping_address: dict[str, Any]
     carrier: str | None
     tracking_number: str | None
-    created_at: str
-    ship_by: str | None
-    auto_confirm_at: str | None
-    dispute_until: str | None
+    created_at: datetime
+    ship_by: datetime | None
+    auto_confirm_at: datetime | None
+    dispute_until: datetime | None
     events: list[OrderEventOut]
 
 
@@ -170,7 +172,7 @@ class OrderPage(Struct):
 
 
 class CheckoutOut(Struct):
-    checkout_id: str
+    checkout_id: UUID
     orders: list[OrderOut]
 
 
@@ -192,16 +194,16 @@ class ResolveIn(Struct, forbid_unknown_fields=True):
 
 
 class DisputeOut(Struct):
-    id: str
-    order_id: str
+    id: UUID
+    order_id: UUID
     status: str
     reason: str
     detail: str
     requested_refund: Money
     refunded: Money
-    opened_at: str
-    respond_by: str | None
-    resolved_at: str | None
+    opened_at: datetime
+    respond_by: datetime | None
+    resolved_at: datetime | None
 
 
 class BalancesOut(Struct):

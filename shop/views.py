@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
 from uuid import UUID
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money
@@ -15,21 +15,17 @@ from shop.orders.lifecycle import OrderView
 from shop.schemas import DisputeOut, OrderEventOut, OrderLineOut, OrderOut, ProductOut, SellerOut
 
 
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
 def product_out(view: ProductView) -> ProductOut:
     p = view.product
     return ProductOut(
-        id=str(p.id),
+        id=p.id,
         title=p.title,
         description=p.description,
         category=p.category_slug,
         price=p.price,
         stock=p.stock,
         affiliate_rate_bps=p.affiliate_rate_bps,
-        seller=SellerOut(str(p.seller_id), view.seller_name),
+        seller=SellerOut(p.seller_id, view.seller_name),
         image_url=f"/media/{p.image_path}" if p.image_path else None,
     )
 
@@ -37,17 +33,17 @@ def product_out(view: ProductView) -> ProductOut:
 def order_out(view: OrderView) -> OrderOut:
     o = view.order
     return OrderOut(
-        id=str(o.id),
-        checkout_id=str(o.checkout_id),
+        id=o.id,
+        checkout_id=o.checkout_id,
         status=o.status,
         items=[
             OrderLineOut(
-                product_id=str(line.product_id),
+                product_id=line.product_id,
                 title=line.title,
                 quantity=line.quantity,
                 unit_price=Money(line.unit_price_minor, o.currency),
                 amount=Money(line.amount_minor, o.currency),
-                creator_id=str(line.creator_id) if line.creator_id else None,
+                creator_id=line.creator_id,
                 affiliate_rate_bps=line.affiliate_rate_bps,
                 source=line.source,
             )
@@ -55,33 +51,31 @@ def order_out(view: OrderView) -> OrderOut:
         ],
         total=o.total,
         refunded=Money(o.refunded_minor, o.currency),
-        seller=SellerOut(str(o.seller_id), view.seller_name),
-        buyer=SellerOut(str(o.buyer_id), view.buyer_name),
+        seller=SellerOut(o.seller_id, view.seller_name),
+        buyer=SellerOut(o.buyer_id, view.buyer_name),
         shipping_address=o.shipping_address,
         carrier=o.carrier,
         tracking_number=o.tracking_number,
-        created_at=iso(o.created_at),
-        ship_by=iso(o.ship_by),
-        auto_confirm_at=iso(o.auto_confirm_at),
-        dispute_until=iso(o.dispute_until),
-        events=[
-            OrderEventOut(e.action, iso(e.at), str(e.actor_id) if e.actor_id else None, e.detail) for e in view.events
-        ],
+        created_at=o.created_at,
+        ship_by=o.ship_by,
+        auto_confirm_at=o.auto_confirm_at,
+        dispute_until=o.dispute_until,
+        events=[msgspec.convert(e, OrderEventOut, from_attributes=True) for e in view.events],
     )
 
 
 def dispute_out(d: Dispute) -> DisputeOut:
     return DisputeOut(
-        id=str(d.id),
-        order_id=str(d.order_id),
+        id=d.id,
+        order_id=d.order_id,
         status=d.status,
         reason=d.reason,
         detail=d.detail,
         requested_refund=Money(d.requested_minor, d.currency),
         refunded=Money(d.refunded_minor, d.currency),
-        opened_at=iso(d.opened_at),
-        respond_by=iso(d.respond_by),
-        resolved_at=iso(d.resolved_at),
+        opened_at=d.opened_at,
+        respond_by=d.respond_by,
+        resolved_at=d.resolved_at,
     )
 
 

@@ -105,9 +105,9 @@ def _earning(
         state = "reversed" if order.status in CANCELLED or amount <= 0 < reversed_ else "pending"
     rule = receipt.rule if receipt is not None else "unrecorded"
     return EarningOut(
-        order_id=str(order.id),
-        line_id=str(line.id),
-        product_id=str(line.product_id),
+        order_id=order.id,
+        line_id=line.id,
+        product_id=line.product_id,
         title=line.title,
         amount=Money(amount, currency),
         reversed=Money(reversed_, currency),

@@ -42,26 +42,26 @@ def store(
 
 
 class LineReceiptOut(Struct):
-    line_id: str
-    product_id: str
+    line_id: UUID
+    product_id: UUID
     title: str
     quantity: int
     amount: Money
     discount: Money
-    creator_id: str | None
+    creator_id: UUID | None
     affiliate_rate_bps: int
     rule_version: int
     rule: str  # coupon | live_room | last_click | none
     window_seconds: int
-    decided_at: str
+    decided_at: str  # RFC 3339 with ``+00:00`` (the rest of the API writes ``Z``): published so, kept so for now
     candidates: list[dict]  # each: kind, rule, creator_id, at, source, won, why
 
 
 class OrderReceiptOut(Struct):
-    order_id: str
-    buyer_id: str
-    seller_id: str
-    created_at: str
+    order_id: UUID
+    buyer_id: UUID
+    seller_id: UUID
+    created_at: str  # as ``decided_at``
     lines: list[LineReceiptOut]
 
 
@@ -85,13 +85,13 @@ async def for_order(session: AsyncSession, order_id: UUID) -> OrderReceiptOut:
             window, decided, candidates = receipt.window_seconds, receipt.decided_at, receipt.candidates
         lines.append(
             LineReceiptOut(
-                line_id=str(line.id),
-                product_id=str(line.product_id),
+                line_id=line.id,
+                product_id=line.product_id,
                 title=line.title,
                 quantity=line.quantity,
                 amount=amount,
                 discount=Money(discount, order.currency),
-                creator_id=str(line.creator_id) if line.creator_id else None,
+                creator_id=line.creator_id,
                 affiliate_rate_bps=line.affiliate_rate_bps,
                 rule_version=version,
                 rule=rule,
@@ -101,9 +101,9 @@ async def for_order(session: AsyncSession, order_id: UUID) -> OrderReceiptOut:
             )
         )
     return OrderReceiptOut(
-        order_id=str(order.id),
-        buyer_id=str(order.buyer_id),
-        seller_id=str(order.seller_id),
+        order_id=order.id,
+        buyer_id=order.buyer_id,
+        seller_id=order.seller_id,
         created_at=order.created_at.isoformat(),
         lines=lines,
     )

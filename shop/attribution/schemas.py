@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
+from uuid import UUID
 
 from msgspec import Meta, Struct
 
@@ -37,19 +39,21 @@ class CouponIn(Struct, forbid_unknown_fields=True):
 class CouponOut(Struct):
     code: str
     discount_bps: int
-    creator_id: str
+    creator_id: UUID
 
 
 class EarningOut(Struct):
     """One order line's commission as its creator sees it."""
 
-    order_id: str
-    line_id: str
-    product_id: str
+    order_id: UUID
+    line_id: UUID
+    product_id: UUID
     title: str
     amount: Money  # what the line earns now, net of reversals
     reversed: Money  # taken back by refunds
     state: str  # pending | approved | payable | paid | reversed
+    # The two times are RFC 3339 text with a ``+00:00`` offset (the rest of the API writes ``Z``): published so,
+    # and kept so until the API changes them on purpose.
     payable_at: str | None  # when it may be paid out (the end of the dispute window); None before completion
     reason: str  # the attribution rule that credited the line
     sold_at: str
@@ -80,6 +84,6 @@ class ReportRowOut(Struct):
 
 class ReportOut(Struct):
     group_by: str
-    since: str  # the first day included (the ``from`` parameter)
-    until: str  # the last day included (the ``to`` parameter)
+    since: date  # the first day included (the ``from`` parameter)
+    until: date  # the last day included (the ``to`` parameter)
     rows: list[ReportRowOut]

@@ -85,7 +85,7 @@ class AttributionController(Controller):
     ) -> CouponOut:
         """A discount code that credits its creator with every line of the checkouts that use it."""
         coupon = await CouponService(db_session, state.clock).create(current_user.id, data.code, data.discount_bps)
-        return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=str(coupon.creator_id))
+        return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=coupon.creator_id)
 
     @get("/earnings")
     async def earnings(
@@ -130,7 +130,7 @@ class ReportController(Controller):
                 media_type=spreadsheets.MEDIA_TYPE,
                 headers={"Content-Disposition": f'attachment; filename="{name}"'},
             )
-        body = ReportOut(query.group_by.value, query.since.isoformat(), query.until.isoformat(), rows)
+        body = ReportOut(query.group_by.value, query.since, query.until, rows)
         return Response(body)
 
     @get(

@@ -90,7 +90,7 @@ async def keyed_checkout(checkout: Checkout, buyer: CurrentUser, data: CheckoutI
 
     async def place() -> tuple[CheckoutOut, int]:
         placed = await checkout.place_order(buyer, data, intent)
-        return CheckoutOut(checkout_id=str(placed.checkout_id), orders=[order_out(v) for v in placed.orders]), 201
+        return CheckoutOut(checkout_id=placed.checkout_id, orders=[order_out(v) for v in placed.orders]), 201
 
     async with checkout.committing():
         return await idempotent(checkout.session, scope, key, data, place, now=now)
