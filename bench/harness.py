@@ -1,4 +1,4 @@
-"""What the benchmarks in this folder share: a server under test, its PostgreSQL database, and CPU read from /proc.
+"""What the benchmarks in this folder share: a server under test, its database, CPU from /proc, raw HTTP/1.1.
 
 Each benchmark runs what an operator runs (``livecommerce db upgrade``, ``serve``) on a free port on 127.0.0.1 with
 a temporary data folder, measures it, and stops only the processes it started. CPU figures come from
