@@ -1,4 +1,4 @@
-"""What the benchmarks in this folder share: a server under test, its PostgreSQL database, and CPU read from /proc.
+"""What the benchmarks in this folder share: a server under test, its database, CPU from /proc, raw HTTP/1.1.
 
 Each benchmark runs what an operator runs (``livecommerce db upgrade``, ``serve``) on a free port on 127.0.0.1 with
 a temporary data folder, measures it, and stops only the processes it started. CPU figures come from
@@ -151,6 +151,28 @@ def machine_line() -> str:
         f"Machine: {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}, "
         f"Python {platform.python_version()}"
     )
+
+
+# --- HTTP/1.1 by hand --------------------------------------------------------------------------------------
+
+
+async def read_http_response(reader: asyncio.StreamReader) -> tuple[int, dict[str, str], bytes]:
+    """Read one HTTP/1.1 response from a kept-alive connection: (status, header fields lower-cased, body).
+
+    The load clients speak HTTP over raw asyncio streams because a full client library costs far more CPU per
+    request, on the cores the server under test needs.
+    """
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
+    status = int(head[0].split()[1])
+    fields = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in head[1:] if h)}
+    if "content-length" in fields:
+        return status, fields, await reader.readexactly(int(fields["content-length"]))
+    chunks = []
+    if fields.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            chunks.append((await reader.readexactly(size + 2))[:-2])
+        await reader.readuntil(b"\r\n")
+    return status, fields, b"".join(chunks)
 
 
 # --- the server under test ----------------------------------------------------------------------------------

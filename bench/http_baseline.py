@@ -20,6 +20,9 @@ The exit status is 1 when any request failed.
 
 Run: ``.venv/bin/python bench/http_baseline.py --seconds 10 --concurrency 32``. Only 127.0.0.1 is contacted,
 and only the processes this script starts are stopped.
+
+This module holds the stacks, the measurement around each run and the table; the load clients (wrk and the
+in-process fallback) are in ``http_baseline_load``.
 """
 
 from __future__ import annotations
@@ -27,12 +30,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -60,25 +61,14 @@ from harness import (
     unwind_on_sigterm,
     wait_for_quiet_host,
 )
+from http_baseline_load import REQUEST_TIMEOUT_S, WRK_REPORT_LUA, LoadResult, run_python_client, run_wrk
 
 SECRET_KEY = "bench-secret-key-0123456789-abcdefghijklmnopqrstuv"  # noqa: S105 - a throwaway local server's key
 DEMO_EMAIL = "buyer@demo.livecommerce.test"
 DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - the published demo password
 BENCH_DATABASE = "livecommerce_bench"
 REDIS_URL = "redis://127.0.0.1:6379/11"
-REQUEST_TIMEOUT_S = 5.0
 ENDPOINTS = ("/healthz", "/api/me")
-
-WRK_REPORT_LUA = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    "BENCH requests=%.0f duration_us=%.0f p50_us=%.0f p99_us=%.0f"
-    .. " connect=%.0f read=%.0f write=%.0f status=%.0f timeout=%.0f\\n",
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect, e.read, e.write, e.status, e.timeout))
-end
-"""
 
 
 @dataclass(frozen=True)
@@ -87,17 +77,6 @@ class Stack:
     workers: int
     database_url: str | None = None
     redis_url: str | None = None
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    errors: int
-    client_cpu_s: float
-    error_kinds: str = ""  # e.g. "status 3, timeout 1": non-2xx/3xx answers and socket errors by kind
 
 
 @dataclass(frozen=True)
@@ -142,22 +121,6 @@ HEADERS = [
     "busy before (cores)",
 ]
 
-
-# --- own CPU, from getrusage --------------------------------------------------------------------------------
-
-
-def children_cpu_seconds() -> float:
-    """CPU time of this script's finished children: wrk's, once it has exited."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def self_cpu_seconds() -> float:
-    """CPU time of this script: the in-process load client's."""
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 # --- the server under test ----------------------------------------------------------------------------------
 
 
@@ -188,105 +151,6 @@ def running_server(stack: Stack, data_dir: Path) -> Iterator[tuple[str, int]]:
     run_livecommerce("demo", "load", env=env)
     with serving(port, stack.workers, env, data_dir / "server.log") as pid:
         yield base_url, pid
-
-
-# --- load clients -------------------------------------------------------------------------------------------
-
-
-def run_wrk(url: str, token: str, seconds: float, concurrency: int, threads: int, script: Path) -> LoadResult:
-    command = ["wrk", "-t", str(min(threads, concurrency)), "-c", str(concurrency), "-d", f"{seconds:g}s"]
-    command += ["--timeout", f"{REQUEST_TIMEOUT_S:g}s", "-s", str(script), "-H", f"Authorization: Bearer {token}", url]
-    cpu_before = children_cpu_seconds()
-    done = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=False)
-    client_cpu = children_cpu_seconds() - cpu_before
-    line = next((line for line in done.stdout.splitlines() if line.startswith("BENCH ")), None)
-    if done.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    fields = {key: float(value) for key, value in (item.split("=") for item in line.split()[1:])}
-    kinds = {key: int(fields[key]) for key in ("connect", "read", "write", "status", "timeout") if fields[key]}
-    return LoadResult(
-        requests=int(fields["requests"]),
-        seconds=fields["duration_us"] / 1e6,
-        p50_ms=fields["p50_us"] / 1000,
-        p99_ms=fields["p99_us"] / 1000,
-        errors=sum(kinds.values()),
-        error_kinds=", ".join(f"{key} {count}" for key, count in kinds.items()),
-        client_cpu_s=client_cpu,
-    )
-
-
-class _Tally:
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.status_errors = 0
-        self.socket_errors = 0
-
-
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """Read one HTTP/1.1 response; return (status, whether the server will close the connection)."""
-    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
-    status = int(head[0].split()[1])
-    headers = {name.strip().lower(): value.strip() for name, _, value in (h.partition(":") for h in head[1:] if h)}
-    if "content-length" in headers:
-        await reader.readexactly(int(headers["content-length"]))
-    elif headers.get("transfer-encoding", "").lower() == "chunked":
-        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
-            await reader.readexactly(size + 2)
-        await reader.readuntil(b"\r\n")
-    return status, headers.get("connection", "").lower() == "close"
-
-
-async def _connection(port: int, request: bytes, deadline: float, tally: _Tally) -> None:
-    writer: asyncio.StreamWriter | None = None
-    reader: asyncio.StreamReader | None = None
-    while time.monotonic() < deadline:
-        try:
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                if writer is None:
-                    reader, writer = await asyncio.open_connection(HOST, port)
-                assert reader is not None
-                started = time.perf_counter()
-                writer.write(request)
-                status, closing = await _read_response(reader)
-            tally.latencies.append(time.perf_counter() - started)
-            tally.status_errors += not 200 <= status < 400
-        except (OSError, TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            tally.socket_errors += 1
-            closing = True
-        if closing and writer is not None:
-            writer.close()
-            writer = None
-    if writer is not None:
-        writer.close()
-
-
-def run_python_client(url: str, token: str, seconds: float, concurrency: int) -> LoadResult:
-    port = int(url.split(":")[2].split("/")[0])
-    path = "/" + url.split("/", 3)[3]
-    request = f"GET {path} HTTP/1.1\r\nHost: {HOST}:{port}\r\nAuthorization: Bearer {token}\r\n\r\n".encode()
-    tally = _Tally()
-
-    async def drive() -> None:
-        deadline = time.monotonic() + seconds
-        await asyncio.gather(*(_connection(port, request, deadline, tally) for _ in range(concurrency)))
-
-    cpu_before, wall_before = self_cpu_seconds(), time.perf_counter()
-    asyncio.run(drive())
-    wall = time.perf_counter() - wall_before
-    latencies = sorted(tally.latencies) or [0.0]
-
-    def percentile(p: float) -> float:
-        return 1000 * latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))]
-
-    return LoadResult(
-        requests=len(tally.latencies),
-        seconds=wall,
-        p50_ms=percentile(50),
-        p99_ms=percentile(99),
-        errors=tally.status_errors + tally.socket_errors,
-        error_kinds=f"status {tally.status_errors}, socket/timeout {tally.socket_errors}",
-        client_cpu_s=self_cpu_seconds() - cpu_before,
-    )
 
 
 # --- stacks -------------------------------------------------------------------------------------------------

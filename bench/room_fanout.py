@@ -22,31 +22,29 @@ The client shares the 2 cores with the server; its CPU is printed, and above ~10
 the limit (REALTIME-MEDIA-NOTES.md). Run: ``.venv/bin/python bench/room_fanout.py [--viewers 1000,2000]
 [--rates 20,200,1000] [--seconds 4]``. Each cell is a few seconds, the whole run a few minutes; only 127.0.0.1 is
 contacted and only the processes started here are stopped.
+
+This module holds our server's setup, the measured cells and the tables; the bare server is in
+``room_fanout_bare`` and the viewers and chatters in ``room_fanout_audience``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from contextlib import asynccontextmanager, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import uvloop
 from harness import (
     HOST,
-    ROOT,
     busy_cores,
     free_port,
     host_jiffies,
@@ -54,101 +52,16 @@ from harness import (
     run_livecommerce,
     server_environment,
     serving,
-    stop_server,
     tree_cpu_seconds,
     unwind_on_sigterm,
     wait_for_quiet_host_async,
 )
-from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, WebSocketException
+from room_fanout_audience import Counters, audience, chat_load
+from room_fanout_bare import TICK_S, bare_server, bare_serving
 
-TICK_S = 0.075
 PASSWORD = "fan-out bench password"  # noqa: S105 - throwaway accounts in a temporary database
-CONNECT_AT_ONCE = 100
 GRACE_S = 1.0
-JOIN_TIMEOUT_S = 60.0
-CLIENT_OPTIONS: dict[str, Any] = {
-    "compression": None,
-    "max_size": None,
-    "ping_interval": None,
-    "proxy": None,
-    "open_timeout": JOIN_TIMEOUT_S,
-    "close_timeout": 1.0,  # a viewer that stopped reading cannot finish a close handshake; do not wait for it
-}
 RUN_LIMIT_S = 15 * 60  # the whole run stops by itself past this, whatever the arguments
-
-
-@dataclass
-class Counters:
-    counting: bool = False
-    delivered: int = 0
-    frames: int = 0
-    latencies_ns: list[int] = field(default_factory=list)
-    failed_joins: int = 0
-
-
-# --- the bare ceiling server (runs in a subprocess: ``room_fanout.py --bare-server PORT``) ----------------------
-
-
-async def bare_server(port: int) -> None:
-    from websockets.asyncio.server import broadcast, serve
-
-    sockets: set[Any] = set()
-    pending: list[dict[str, Any]] = []
-
-    async def handler(socket: Any) -> None:
-        sockets.add(socket)
-        try:
-            await socket.send("[]")  # the join state
-            async for raw in socket:
-                frame = json.loads(raw)
-                if frame.get("type") == "chat" and isinstance(frame.get("text"), str):
-                    pending.append(
-                        {
-                            "type": "chat",
-                            "id": uuid.uuid4().hex,
-                            "user": {"id": "u", "display_name": "Chatter"},
-                            "text": frame["text"][:300],
-                            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                        }
-                    )
-        finally:
-            sockets.discard(socket)
-
-    async def tick() -> None:
-        while True:
-            await asyncio.sleep(TICK_S)
-            if pending:
-                frame = json.dumps(pending, separators=(",", ":"))
-                pending.clear()
-                broadcast(sockets, frame)
-
-    async with serve(handler, HOST, port, compression=None, max_size=4096, ping_interval=None):
-        ticker = asyncio.create_task(tick())
-        await asyncio.Future()
-        ticker.cancel()
-
-
-@contextmanager
-def bare_serving(log_path: Path) -> Any:
-    port = free_port()
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--bare-server", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
-        )
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                with httpx.Client(trust_env=False) as http:
-                    http.get(f"http://{HOST}:{port}/", timeout=1)
-            except httpx.HTTPError as exc:
-                if "refused" not in str(exc).lower():
-                    break
-            time.sleep(0.1)
-        yield process.pid, f"ws://{HOST}:{port}/"
-    finally:
-        stop_server(process, {})
 
 
 # --- our server ------------------------------------------------------------------------------------------------
@@ -191,63 +104,7 @@ async def make_room(base_url: str, senders: int) -> tuple[str, list[str]]:
     return room.json()["id"], tokens
 
 
-# --- the load client -------------------------------------------------------------------------------------------
-
-
-async def viewer(
-    url: str, counters: Counters, sampled: bool, gate: asyncio.Semaphore, joined: asyncio.Event, ready: list[int]
-) -> None:
-    async with gate:  # a few handshakes at a time, as an audience trickles in
-        try:
-            socket = await connect(url, **CLIENT_OPTIONS)
-            await asyncio.wait_for(socket.recv(), JOIN_TIMEOUT_S)  # the join state
-        except (OSError, TimeoutError, WebSocketException) as exc:
-            counters.failed_joins += 1
-            ready[1] -= 1  # the cell goes ahead with the viewers that joined; the failure is reported
-            print(f"  a viewer could not join: {exc!r}", file=sys.stderr)
-            if ready[0] >= ready[1]:
-                joined.set()
-            return
-    ready[0] += 1
-    if ready[0] >= ready[1]:
-        joined.set()
-    async with socket:
-        async for frame in socket:
-            if not counters.counting:
-                continue
-            counters.frames += 1
-            if not sampled:
-                counters.delivered += frame.count('"type":"chat"')
-                continue
-            now = time.monotonic_ns()
-            for event in json.loads(frame):
-                if event["type"] == "chat":
-                    counters.delivered += 1
-                    counters.latencies_ns.append(now - int(event["text"].split()[2]))
-
-
-async def drain(socket: ClientConnection) -> None:
-    async for _ in socket:
-        pass
-
-
-async def chat_load(senders: list[ClientConnection], rate: int, seconds: float) -> int:
-    """Send ``rate`` messages a second for ``seconds``, spread over the senders and over 10 ms slots."""
-    sent, started = 0, time.monotonic()
-    while (elapsed := time.monotonic() - started) < seconds and senders:
-        due = int(elapsed * rate) + 1
-        while sent < due and senders:
-            text = f"m {sent} {time.monotonic_ns()}"
-            sender = senders[sent % len(senders)]
-            try:
-                await sender.send(json.dumps({"type": "chat", "text": text}))
-            except ConnectionClosed as exc:  # e.g. the server's keepalive gave up on a starved client
-                print(f"  a chatter was disconnected: {exc!r}", file=sys.stderr)
-                senders.remove(sender)
-                continue
-            sent += 1
-        await asyncio.sleep(0.01)
-    return sent
+# --- the measured cells ----------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -275,25 +132,6 @@ class Cell:
     def us_per_delivery(self) -> float:
         """Server CPU per chat message delivered to one viewer: robust to a busy host, unlike cores."""
         return self.server_cpu_s / max(self.delivered, 1) * 1e6
-
-
-@asynccontextmanager
-async def audience(url: str, n: int, sampled: int, counters: Counters, headers_for: list[dict[str, str]]) -> Any:
-    """``n`` viewers (the first ``sampled`` of them parse every frame) and the chatters, all joined."""
-    joined, ready = asyncio.Event(), [0, n]
-    gate = asyncio.Semaphore(CONNECT_AT_ONCE)
-    tasks = [asyncio.create_task(viewer(url, counters, i < sampled, gate, joined, ready)) for i in range(n)]
-    senders = [await connect(url, additional_headers=h, **CLIENT_OPTIONS) for h in headers_for]
-    drains = [asyncio.create_task(drain(s)) for s in senders]
-    try:
-        await asyncio.wait_for(joined.wait(), 180)
-        yield senders
-    finally:
-        # Close the chatters while their drains still read (a close handshake waits behind unread frames).
-        await asyncio.gather(*(sender.close() for sender in senders), return_exceptions=True)
-        for task in tasks + drains:
-            task.cancel()
-        await asyncio.gather(*tasks, *drains, return_exceptions=True)
 
 
 async def run_cells(
