@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.errors import RuleBroken
@@ -57,19 +58,33 @@ class CartService:
         self, buyer_id: UUID, product_id: UUID, quantity: int = 1, source: dict[str, Any] | None = None
     ) -> None:
         product = await self.catalog.get(product_id)
-        item = await self.session.scalar(
-            select(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product.id)
-        )
+        item = await self._item(buyer_id, product.id)
         if item is None:
-            item = CartItem(buyer_id=buyer_id, product_id=product.id, quantity=0, source=source)
-            self.session.add(item)
-        new_quantity = item.quantity + quantity
-        if not 0 < new_quantity <= min(MAX_QUANTITY, product.stock):
-            raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")
-        item.quantity = new_quantity
+            _check_available(product, quantity)
+            try:
+                # A savepoint: the same buyer adding the same product from another tab may insert its row first
+                # (the unique constraint refuses ours); then this add goes onto that row instead.
+                async with self.session.begin_nested():
+                    self.session.add(
+                        CartItem(buyer_id=buyer_id, product_id=product.id, quantity=quantity, source=source)
+                    )
+            except IntegrityError:
+                item = await self._item(buyer_id, product.id)
+            else:
+                await self._touch(buyer_id, product.id, source or {})
+                return
+        assert item is not None, "the row that refused our insert is there"
+        _check_available(product, item.quantity + quantity)
+        item.quantity += quantity
         item.source = source or item.source
         await self.session.flush()
         await self._touch(buyer_id, product.id, item.source or {})
+
+    async def _item(self, buyer_id: UUID, product_id: UUID) -> CartItem | None:
+        """The buyer's cart row of a product, locked (on PostgreSQL) so that concurrent adds do not lose one."""
+        return await self.session.scalar(
+            select(CartItem).where(CartItem.buyer_id == buyer_id, CartItem.product_id == product_id).with_for_update()
+        )
 
     async def _touch(self, buyer_id: UUID, product_id: UUID, source: dict[str, Any]) -> None:
         if self.touches is None:
@@ -115,3 +130,8 @@ def _uuid(value: Any) -> UUID | None:
         return UUID(str(value)) if value else None
     except ValueError:
         return None
+
+
+def _check_available(product: Product, quantity: int) -> None:
+    if not 0 < quantity <= min(MAX_QUANTITY, product.stock):
+        raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")

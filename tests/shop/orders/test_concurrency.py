@@ -265,3 +265,20 @@ async def test_a_checkout_that_is_declined_while_others_buy_reserves_nothing(cli
     if not busy(*responses):
         assert counts[201] == 3  # the declined cards never held a unit another buyer could have had
     assert await trial_balance_total(client, admin) == 0
+
+
+async def test_one_product_added_to_the_cart_from_several_tabs_at_once_is_added_each_time(client: AsyncClient) -> None:
+    """The first add of a product inserts the buyer's cart row: two at once both inserted, and the unique
+    constraint turned the second into a 500 (found by the naughty-strings fuzzer on PostgreSQL)."""
+    _, product_id = await seller_with_product(client, stock=100)
+    _, buyer = await signed_in(client)
+    adds = await asyncio.gather(
+        *(
+            client.post("/api/shop/cart/items", json={"product_id": product_id, "quantity": 1}, headers=bearer(buyer))
+            for _ in range(8)
+        )
+    )
+    added = assert_allowed(list(adds), (200, None))[200]
+    cart = (await client.get("/api/shop/cart", headers=bearer(buyer))).json()
+    assert [line["quantity"] for line in cart["items"]] == [added]
+    assert added >= 1
