@@ -42,7 +42,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m tests.legs --pg-url '$(PG_TEST_URL)' --redis-url '$(REDIS_TEST_URL)' -- $(PYTEST_ARGS)
 
-# About a quarter of an hour of fuzzing on PostgreSQL + Redis; prints the seed (replay: make fuzz FUZZ_SEED=...).
+# 15-20 minutes of fuzzing on PostgreSQL + Redis; prints the seed (replay: make fuzz FUZZ_SEED=...).
 fuzz: $(STAMP)
 	$(BIN)/python -m tests.fuzz.services --pg-url '$(FUZZ_PG_URL)' --redis-url '$(FUZZ_REDIS_URL)'
 	LIVECOMMERCE_FUZZ=full FUZZ_SEED='$(FUZZ_SEED)' LIVECOMMERCE_TEST_DATABASE_URL='$(FUZZ_PG_URL)' \

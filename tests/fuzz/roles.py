@@ -26,6 +26,7 @@ OPERATION_ROLES = [
     ("*", "/api/live/", "influencer"),
     ("*", "/live/rooms/{room_id}/whip", "influencer"),
     ("POST", "/api/community/posts", "influencer"),  # but not its comments and likes, below
+    ("GET", "/api/community/posts/{post_id}", "influencer"),  # the author, who also sees her drafts
     ("PATCH", "/api/community/posts/", "influencer"),
     ("DELETE", "/api/community/posts/{post_id}", "influencer"),
     ("PATCH", "/api/community/creators/me", "influencer"),

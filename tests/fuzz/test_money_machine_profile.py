@@ -50,7 +50,7 @@ class CountedMoneyMachine(MoneyMachine):
 
 def test_money_adds_up_over_the_fuzz_profile(machine_fixtures: Fixtures) -> None:  # noqa: F811
     profile = FUZZ_PROFILE if mode.FULL else SLICE_SETTINGS
-    budget = mode.seconds("FUZZ_MONEY_SECONDS", 300) if mode.FULL else 0
+    budget = mode.seconds("FUZZ_MONEY_SECONDS", 180) if mode.FULL else 0
     batch_settings = settings(profile, max_examples=min(BATCH_EXAMPLES, profile.max_examples))
     batches = -(-profile.max_examples // batch_settings.max_examples)
     started, examples = time.monotonic(), 0

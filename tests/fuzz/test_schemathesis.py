@@ -6,7 +6,7 @@ What must hold for every generated request: no server error, every response as d
 headers), malformed input refused, no operation that silently ignores a missing required header, and in the
 stateful phase, nothing deleted that is still served and nothing created that cannot be read back.
 The short slice is derandomized and skips the coverage phase (thousands of cases per role); the full run spends
-FUZZ_SCHEMATHESIS_SECONDS (60 unless set) on each account.
+FUZZ_SCHEMATHESIS_SECONDS (40 unless set) on each account.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def run_arguments(report: Path) -> list[str]:
         "--no-color",
     ]
     if mode.FULL:
-        seconds = mode.seconds("FUZZ_SCHEMATHESIS_SECONDS", 60)
+        seconds = mode.seconds("FUZZ_SCHEMATHESIS_SECONDS", 40)
         # No example database: nothing is replayed from earlier runs, so the seed alone decides.
         full = ["--max-examples", str(FULL_EXAMPLES), "--max-time", str(int(seconds)), "--generation-database", "none"]
         return [*arguments, *full]
