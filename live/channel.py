@@ -196,7 +196,7 @@ def _unsaved(listener: Listener, stored: asyncio.Future[Any]) -> None:
     """Tell the sender when a message it was not kept waiting for could not be stored after all."""
     refused = None if stored.cancelled() else stored.exception()
     if isinstance(refused, ChatRefused):
-        listener.send_own(_error(refused.code, refused.detail))
+        listener.send_own(_error(refused.code, refused.detail, refused.retry_after))
 
 
 async def _find_room(state: State, room_id: UUID | None) -> Room | None:
