@@ -134,6 +134,8 @@ class ReconnectingRedisPubSubBackend(RedisChannelsPubSubBackend):
     async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
         delay = RETRY_FIRST_S
         while True:
+            if _cancel_requested():
+                raise asyncio.CancelledError
             await self._has_subscribed.wait()
             try:
                 pubsub = self._pubsub
@@ -218,6 +220,13 @@ class ReconnectingRedisPubSubBackend(RedisChannelsPubSubBackend):
                 self._held.popleft()
             if expired:
                 log.warning("bus.held_expired", extra={"events": expired, "max_age_s": HOLD_MAX_AGE_S})
+
+
+def _cancel_requested() -> bool:
+    # redis-py's timed read can turn a cancellation that lands as its timeout expires into "no message". The task
+    # still counts the request: honour it, or Channels' shutdown waits on this stream for ever.
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def channels_plugin(redis: Redis | None) -> ChannelsPlugin:
