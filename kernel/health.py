@@ -21,11 +21,19 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", tags=["health"], responses={503: ResponseSpec(dict[str, Any], description="Names what is unreachable")})
 async def readyz(state: State) -> Response[dict[str, Any]]:
-    """The database (and Redis, when configured) answer; 503 names whichever does not."""
+    """The database (and Redis and the bus's subscription, when configured) answer; 503 names whichever does not.
+
+    Redis may answer a ping while the bus has not yet subscribed again after a restart, and until it has, no
+    event reaches this process's sockets: the bus is checked on its own.
+    """
     checks = {"database": _check_database(state)}
     if state.redis is not None:
         checks["redis"] = _check_redis(state)
     results = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
+    if state.redis is not None:
+        # Redis answering is the moment to resubscribe, not after the bus's backoff: the probe says what it finds then.
+        bus = await state.bus.recheck(PROBE_TIMEOUT_S / 2) if results["redis"] == "ok" else state.bus.problem
+        results["bus"] = bus or "ok"
     ready = all(result == "ok" for result in results.values())
     return Response({"status": "ok" if ready else "unavailable", "checks": results}, status_code=200 if ready else 503)
 

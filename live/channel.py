@@ -3,7 +3,8 @@
 Anyone may watch; sending (chat, likes) needs the signed-in user the authentication middleware found from the
 session cookie or a bearer token. A joining socket first gets the room as it is now (status, pinned products,
 deals, likes, viewers, the recent chat), then one frame per tick from the room hub. Its own refusals come back
-as ``error`` frames to it alone; a frame larger than ``max_frame_bytes`` closes only that socket (1009).
+as ``error`` frames to it alone; a frame larger than ``max_frame_bytes`` closes only that socket (1009), and
+so does a text frame that is not UTF-8 (1007, by the server).
 """
 
 from __future__ import annotations
@@ -42,7 +43,24 @@ log = logging.getLogger("livecommerce.live.channel")
 
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_BIG = 1009
+CLOSE_INVALID_DATA = 1007  # sent by the server itself, before the frame reaches the handler
+_SERVER_LOG = logging.getLogger("uvicorn.error")
 _encode = msgspec.json.Encoder().encode
+
+
+class _InvalidUtf8IsTheClients(logging.Filter):
+    """uvicorn answers a text frame that is not UTF-8 correctly (it closes that socket with 1007 and the handler
+    sees the disconnect) but logs it as an ERROR with a traceback. Any raw client can send one: it is the client's
+    fault, not a failure of ours, so it becomes one warning line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], UnicodeDecodeError):
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg, record.args = "room.invalid_utf8_frame", ()
+            record.close_code = CLOSE_INVALID_DATA
+            record.error = str(record.exc_info[1])
+            record.exc_info = record.exc_text = None
+        return True
 
 
 class RoomChannel:
@@ -63,6 +81,8 @@ class RoomChannel:
         self.hub = RoomHub(channels, self.viewers, settings.tick.total_seconds(), self.chat.on_moderation)
 
     def start(self) -> None:
+        if not any(isinstance(f, _InvalidUtf8IsTheClients) for f in _SERVER_LOG.filters):
+            _SERVER_LOG.addFilter(_InvalidUtf8IsTheClients())
         self.hub.start()
         self.chat.writer.start()
         self.likes.start()
@@ -196,7 +216,7 @@ def _unsaved(listener: Listener, stored: asyncio.Future[Any]) -> None:
     """Tell the sender when a message it was not kept waiting for could not be stored after all."""
     refused = None if stored.cancelled() else stored.exception()
     if isinstance(refused, ChatRefused):
-        listener.send_own(_error(refused.code, refused.detail))
+        listener.send_own(_error(refused.code, refused.detail, refused.retry_after))
 
 
 async def _find_room(state: State, room_id: UUID | None) -> Room | None:

@@ -20,6 +20,7 @@ from uuid import UUID
 import msgspec
 from advanced_alchemy.mixins.uuid import uuid7
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +45,11 @@ MAX_BATCH = 500
 # A message waits this long for others to share its commit: a busy room makes tens of commits a second, not
 # hundreds, for a delay far below the channel's tick.
 COMMIT_LINGER_S = 0.025
+# While Redis is away a message could be neither rate-limited nor fanned out: the sender is told to send it again
+# after this long (the bus reconnects within a second of Redis answering), and a limiter call that has not
+# answered within LIMITER_PATIENCE_S counts as Redis being away.
+UNAVAILABLE_RETRY_AFTER_S = 2
+LIMITER_PATIENCE_S = 1.0
 # Control characters other than tab and newline have no place in chat (and PostgreSQL refuses NUL).
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -56,6 +62,10 @@ class ChatRefused(Exception):
         self.code = code
         self.detail = detail
         self.retry_after = retry_after
+
+
+def _unavailable(detail: str) -> ChatRefused:
+    return ChatRefused("chat_unavailable", detail, UNAVAILABLE_RETRY_AFTER_S)
 
 
 # What a client may send: {"type": "chat", "text": "..."} or {"type": "like"}.
@@ -170,9 +180,7 @@ class ChatWriter:
             self._held = []
             for item in batch:
                 if not item.done.done():
-                    item.done.set_exception(
-                        ChatRefused("chat_unavailable", "Chat could not be saved just now; send it again.")
-                    )
+                    item.done.set_exception(_unavailable("Chat could not be saved just now; send it again."))
             return
         self._held = []
         for item in batch:
@@ -194,6 +202,7 @@ class Chat:
         self.max_chars = min(settings.chat_max_chars, COLUMN_CHARS)
         self.limiter = Limiter(redis)
         self.sanctions = SanctionCache(db)
+        self.bus = bus
         self.writer = ChatWriter(db, bus)
 
     async def check_sender(self, room_id: UUID, user: CurrentUser) -> None:
@@ -211,6 +220,8 @@ class Chat:
 
         An accepted message is stored and published with the next group commit; the future resolves then (or
         fails with ``ChatRefused("chat_unavailable")``). The sender's socket need not wait for it to read on.
+        While the bus or Redis is away the message is refused with ``chat_unavailable`` and a ``retry_after``;
+        one accepted just before an outage is held by the bus and reaches the room once Redis is back.
         ``slow_mode_seconds`` is the room's slow mode as it applies to ``user`` (0 for its host and admins).
         """
         await self.check_sender(room_id, user)
@@ -219,10 +230,18 @@ class Chat:
             raise ChatRefused("empty", "Write something first.")
         if len(text) > self.max_chars:
             raise ChatRefused("too_long", f"Messages are at most {self.max_chars} characters.")
+        if self.bus.problem is not None:
+            # Accepted now, the message would reach nobody until Redis is back: refusing it is the honest answer.
+            raise _unavailable("Chat is reconnecting; send it again in a moment.")
         now = self.clock.now()
         burst = Limit(f"chat:{user.id}", self.settings.chat_burst, self.settings.chat_window.total_seconds())
         slow = Limit(f"slow:{room_id}:{user.id}", 1, slow_mode_seconds)
-        refused = await self.limiter.hit([burst, slow], now.timestamp())
+        try:
+            async with asyncio.timeout(LIMITER_PATIENCE_S):
+                refused = await self.limiter.hit([burst, slow], now.timestamp())
+        except (RedisError, OSError, TimeoutError) as exc:
+            log.warning("chat.limiter_unavailable", extra={"room_id": str(room_id), "error": repr(exc)})
+            raise _unavailable("Chat is reconnecting; send it again in a moment.") from exc
         if refused is not None and refused.limit is slow:
             detail = f"Slow mode: one message every {slow_mode_seconds} s."
             raise ChatRefused("slow_mode", detail, retry_after(refused.wait_s))

@@ -80,3 +80,42 @@ async def test_subscribers_hear_events_again_after_redis_restarts(make_settings:
                 except TimeoutError:
                     continue
             assert received == Ping(2)
+
+
+async def test_readyz_names_the_bus_until_it_has_subscribed_again(make_settings: Callable, own_redis: OwnRedis) -> None:
+    app = create_app(make_settings(REDIS_URL=own_redis.url))
+    async with asgi_client(app) as client:
+        channels = app.plugins.get(ChannelsPlugin)
+        async with channels.start_subscription([bus.topic("test", "ready")]):
+            await asyncio.sleep(0.1)
+            assert (await client.get("/readyz")).json()["checks"]["bus"] == "ok"
+
+            own_redis.stop()
+            await asyncio.sleep(0.3)  # the stream notices the loss at once: the server closed its connection
+            response = await client.get("/readyz")
+            assert response.status_code == 503
+            assert response.json()["checks"]["bus"].startswith("reconnecting")
+
+            own_redis.start()
+            deadline = asyncio.get_running_loop().time() + 2
+            while (await client.get("/readyz")).status_code != 200:
+                assert asyncio.get_running_loop().time() < deadline, "the bus did not reconnect within 2 s"
+                await asyncio.sleep(0.05)
+
+
+async def test_events_published_while_redis_is_away_arrive_once_it_is_back(
+    make_settings: Callable, own_redis: OwnRedis
+) -> None:
+    app = create_app(make_settings(REDIS_URL=own_redis.url))
+    async with asgi_client(app):
+        channels = app.plugins.get(ChannelsPlugin)
+        topic = bus.topic("test", "held")
+        async with channels.start_subscription([topic]) as subscriber:
+            await asyncio.sleep(0.1)
+            own_redis.stop()
+            await asyncio.sleep(0.3)
+            for n in (1, 2, 3):
+                bus.publish(channels, topic, Ping(n))
+            await asyncio.sleep(0.3)
+            own_redis.start()
+            assert [await _next_event(subscriber, within=3.0) for _ in range(3)] == [Ping(1), Ping(2), Ping(3)]
