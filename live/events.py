@@ -88,7 +88,7 @@ class StatusChanged(Struct, tag_field="type", tag="status"):
 class ChannelError(Struct, tag_field="type", tag="error", omit_defaults=True):
     code: str
     detail: str
-    retry_after: int | None = None  # seconds, on ``rate_limited`` and ``slow_mode``
+    retry_after: int | None = None  # seconds, on ``rate_limited``, ``slow_mode`` and ``chat_unavailable``
 
 
 RoomEvent = ChatSent | Likes | Viewers | Pinned | DealOffered | StockLeft | Purchase | Moderation | StatusChanged
