@@ -106,6 +106,11 @@ def is_unavailable(exc: BaseException) -> bool:
     return state is not None and state.startswith(_UNAVAILABLE_STATES)
 
 
+def outage_summary(exc: BaseException) -> str:
+    """One line saying what the outage was, for a warning (a timeout's message may be empty)."""
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
 def _sqlstate(exc: BaseException) -> str | None:
     """The driver's SQLSTATE, from SQLAlchemy's wrapper, its adapted error or the asyncpg error beneath."""
     error: BaseException | None = exc

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Select
 
 from kernel.clock import Clock
-from kernel.db import Database, is_unavailable
+from kernel.db import Database, is_unavailable, outage_summary
 from kernel.workers import Worker
 
 log = logging.getLogger("livecommerce.jobs")
@@ -55,7 +55,7 @@ class Sweeper:
                 handled[job.name] = await job.run(self.db, self.clock)
             except Exception as exc:
                 if is_unavailable(exc):  # a database outage: no bug to trace, the next round retries
-                    log.warning("job.deferred", extra={"job": job.name, "error": str(exc).splitlines()[0][:200]})
+                    log.warning("job.deferred", extra={"job": job.name, "error": outage_summary(exc)})
                 else:
                     log.exception("job.failed", extra={"job": job.name})
                 continue

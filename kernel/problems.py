@@ -26,7 +26,7 @@ from litestar.response import Redirect, Template
 from msgspec import Struct
 from redis.exceptions import RedisError
 
-from kernel.db import is_unavailable
+from kernel.db import is_unavailable, outage_summary
 from kernel.errors import DomainError, RateLimited, Unavailable
 
 log = logging.getLogger("livecommerce.errors")
@@ -181,7 +181,7 @@ def on_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Re
 
 def on_database_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Lock contention, an exhausted pool and lost connections are retryable, so they answer 503 rather than 500."""
-    log.warning("db.unavailable", extra={"error": (str(exc).splitlines() or [type(exc).__name__])[0][:200]})
+    log.warning("db.unavailable", extra={"error": outage_summary(exc)})
     return problem_response(
         request,
         503,

@@ -13,6 +13,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from kernel.db import is_unavailable, outage_summary
+
 log = logging.getLogger("livecommerce.workers")
 
 
@@ -69,6 +71,9 @@ class Worker:
         while True:
             try:
                 await self._work()
-            except Exception:
-                log.exception("worker.round_failed", extra={"worker": self.name})
+            except Exception as exc:
+                if is_unavailable(exc):  # the database is away: no bug to trace, the next round retries
+                    log.warning("worker.round_deferred", extra={"worker": self.name, "error": outage_summary(exc)})
+                else:
+                    log.exception("worker.round_failed", extra={"worker": self.name})
             await asyncio.sleep(self._every)

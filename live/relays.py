@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.bus import Bus
 from kernel.clock import Clock
-from kernel.db import Database
+from kernel.db import Database, is_unavailable, outage_summary
 from kernel.settings import LiveSettings
 from kernel.workers import Worker
 from live.models import Relay, Room, RoomStatus
@@ -159,8 +159,11 @@ class OrphanSweep:
         while True:
             try:
                 wait = await self.sweep()
-            except Exception:
-                log.exception("media.sweep_failed")
+            except Exception as exc:
+                if is_unavailable(exc):  # the database is away: the next round retries
+                    log.warning("media.sweep_deferred", extra={"error": outage_summary(exc)})
+                else:
+                    log.exception("media.sweep_failed")
                 wait = self._every
             await asyncio.sleep(wait)
 
