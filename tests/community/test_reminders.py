@@ -223,6 +223,7 @@ async def test_room_statuses_other_than_live_notify_nobody(
 async def test_a_go_live_the_bus_lost_is_notified_by_the_sweeper(
     app: Litestar, client: AsyncClient, clock: FixedClock
 ) -> None:
+    await app.state.sweeper.stop()  # the rounds below are the test's own, not the background loop's
     room, _ = await upcoming_room(client, clock, title="Quiet start")
     _, fan = await signed_in(client)
     await client.post(reminder_url(room["id"]), headers=bearer(fan))
