@@ -87,20 +87,20 @@ def _with_database(url: str, database: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{database}"))
 
 
-async def _prepare_services(pg_url: str, redis_url: str) -> str | None:
-    """Create a fresh test database; return why the services leg cannot run, or None."""
+async def prepare_services(pg_url: str, redis_url: str, database: str) -> str | None:
+    """Create ``database`` afresh and empty the Redis db; return why PostgreSQL or Redis cannot serve, or None."""
     try:
         conn = await asyncpg.connect(_admin_dsn(pg_url), timeout=3)
     except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
         return f"PostgreSQL at {pg_url} does not answer ({type(exc).__name__}: {exc})"
     try:
-        await conn.execute(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)")
-        await conn.execute(f"CREATE DATABASE {TEST_DATABASE}")
+        await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
     redis = Redis.from_url(redis_url, socket_connect_timeout=3)
     try:
-        await redis.ping()
+        await redis.flushdb()
     except Exception as exc:
         return f"Redis at {redis_url} does not answer ({type(exc).__name__}: {exc})"
     finally:
@@ -124,7 +124,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         legs = [start_leg("embedded (SQLite file, in-process bus)", base_env, args.pytest_args, workdir, stream=True)]
-        problem = asyncio.run(_prepare_services(args.pg_url, args.redis_url))
+        problem = asyncio.run(prepare_services(args.pg_url, args.redis_url, TEST_DATABASE))
         if problem and require_services:
             print(f"\nFAILED: REQUIRE_SERVICES=1 but {problem}. Start the service and run again.", flush=True)
             codes.append(1)
