@@ -51,6 +51,26 @@ def livecommerce_command() -> str:
     return found
 
 
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], base_url: str, log: Path, within_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Wait for ``base_url/healthz`` to answer 200; fail with the server's log if it exits or stays silent."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = log.read_text(errors="replace") if log.exists() else ""
+            raise RuntimeError(f"The server exited with code {process.returncode} before answering /healthz:\n{output}")
+        try:
+            with _LOCAL.open(f"{base_url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    output = log.read_text(errors="replace") if log.exists() else ""
+    raise RuntimeError(f"The server did not answer {base_url}/healthz within {within_s:.0f} s:\n{output}")
+
+
 class LiveServer:
     """Migrate, load the demo accounts and serve in a subprocess; use as a context manager or start()/stop()."""
 
@@ -117,31 +137,12 @@ class LiveServer:
                 stderr=stderr,
             )
         try:
-            self._wait_until_healthy()
+            assert self._process is not None
+            wait_until_healthy(self._process, self.base_url, self._stderr_path)
         except BaseException:
             self.stop()
             raise
         return self
-
-    def _wait_until_healthy(self) -> None:
-        assert self._process is not None
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(
-                    f"The server exited with code {self._process.returncode} before answering /healthz:\n"
-                    f"{self.stderr()}"
-                )
-            try:
-                with _LOCAL.open(f"{self.base_url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(
-            f"The server did not answer {self.base_url}/healthz within {STARTUP_TIMEOUT_S:.0f} s:\n{self.stderr()}"
-        )
 
     def stderr(self) -> str:
         return self._stderr_path.read_text(errors="replace") if self._stderr_path.exists() else ""

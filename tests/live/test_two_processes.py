@@ -20,10 +20,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 
 from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET
-from tests.e2e.server import HOST, ROOT, free_port, livecommerce_command
+from tests.e2e.server import HOST, ROOT, free_port, livecommerce_command, wait_until_healthy
 from tests.factories import PASSWORD, unique_email
-
-STARTUP_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
@@ -60,7 +58,7 @@ def serving(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[tuple
                 processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
         urls = [f"http://{HOST}:{port}" for port in ports]
         for process, url, log in zip(processes, urls, logs, strict=True):
-            _wait_until_healthy(process, url, log)
+            wait_until_healthy(process, url, log)
         yield urls[0], urls[1]
     finally:
         for process in processes:
@@ -71,22 +69,6 @@ def serving(tmp_path: Path, database_url: str, redis_url: str) -> Iterator[tuple
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    import time
-
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}")
 
 
 async def _account(http: httpx.AsyncClient, role: str) -> str:

@@ -31,7 +31,7 @@ from live.models import Relay
 from live.relays import RelayHeartbeat, RoomLifecycle, wall_now
 from tests.clients import asgi_client
 from tests.conftest import TEST_SECRET
-from tests.e2e.server import HOST, ROOT, free_port, livecommerce_command
+from tests.e2e.server import HOST, ROOT, free_port, livecommerce_command, wait_until_healthy
 from tests.factories import PASSWORD, bearer, unique_email
 from tests.live.peers import SyntheticCamera, codecs, loopback_namespace, new_pc
 from tests.live.test_media import MEDIA_ENV, SDP, Viewer, eventually, new_room, status
@@ -73,7 +73,7 @@ def serving_workers(tmp_path: Path, database_url: str, redis_url: str | None) ->
     process.media_url = f"http://{HOST}:{media_port}"  # type: ignore[attr-defined]
     process.log = log  # type: ignore[attr-defined]
     try:
-        _wait_until_healthy(process, f"http://{HOST}:{port}", log)
+        wait_until_healthy(process, f"http://{HOST}:{port}", log, STARTUP_TIMEOUT_S)
         yield process
     finally:
         process.terminate()  # serve stops its workers and its media process
@@ -82,20 +82,6 @@ def serving_workers(tmp_path: Path, database_url: str, redis_url: str | None) ->
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"serve exited ({process.returncode}):\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1, trust_env=False).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer /healthz within {STARTUP_TIMEOUT_S:.0f} s:\n{log.read_text()}")
 
 
 def _media_child(serve_pid: int) -> int:
@@ -233,7 +219,8 @@ async def test_a_room_is_never_swept_while_its_relay_lives_and_is_once_its_relay
             beating.cancel()  # beats stop; its row stays, as a SIGKILLed process leaves it
             crashed = time.monotonic()
             await eventually(lambda: _ended(client, lost["id"]), within=5.0)
-            assert time.monotonic() - crashed >= 0.6 + 0.6  # stale (3 beats) and then the grace
+            # Stale (3 beats) and then the grace, counted from the last beat, which came up to one beat before the kill.
+            assert time.monotonic() - crashed >= 0.6 + 0.6 - 0.2
             await asyncio.sleep(1.5)
             assert await status(client, kept["id"]) == "live"
 
