@@ -60,11 +60,11 @@ class ChargeRecord:
                 "INSERT OR IGNORE INTO sandbox_charge (charge_id, reference, amount_minor, currency) VALUES (?,?,?,?)",
                 (_ref("ch", reference), reference, amount.amount_minor, amount.currency),
             ).rowcount
-            return self._one("reference = ?", reference), made == 1  # type: ignore[return-value]
+            return self._by_reference(reference), made == 1  # type: ignore[return-value]
 
     def find(self, reference: str) -> Charge | None:
         with self._lock:
-            return self._one("reference = ?", reference)
+            return self._by_reference(reference)
 
     def void(self, charge_id: str) -> None:
         with self._lock:
@@ -77,10 +77,9 @@ class ChargeRecord:
             Charge(charge_id, Money(amount, currency), bool(voided)) for charge_id, amount, currency, voided in rows
         ]
 
-    def _one(self, where: str, value: str) -> Charge | None:
+    def _by_reference(self, reference: str) -> Charge | None:
         row = self._db.execute(
-            f"SELECT charge_id, amount_minor, currency, voided FROM sandbox_charge WHERE {where}",  # noqa: S608
-            (value,),
+            "SELECT charge_id, amount_minor, currency, voided FROM sandbox_charge WHERE reference = ?", (reference,)
         ).fetchone()
         return None if row is None else Charge(row[0], Money(row[1], row[2]), bool(row[3]))
 
