@@ -42,6 +42,9 @@ class TouchRecorder:
         self._buffer: list[dict[str, Any]] = []
         self._writing: list[dict[str, Any]] = []  # the batch being inserted: neither buffered nor committed yet
         self._full = asyncio.Event()
+        # One flush at a time: a flush called while the background one is writing waits for it, so everything
+        # recorded before a flush() call is committed when it returns (reports and shutdown rely on that).
+        self._flushing = asyncio.Lock()
         self._worker = Worker("touch-recorder", self._run)
 
     def record(
@@ -79,7 +82,11 @@ class TouchRecorder:
         return [*self._writing, *self._buffer]
 
     async def flush(self) -> int:
-        """Write what is buffered now; returns how many touches were written."""
+        """Write what is buffered now, after any flush under way; returns how many touches this call wrote."""
+        async with self._flushing:
+            return await self._write_buffer()
+
+    async def _write_buffer(self) -> int:
         batch, self._buffer = self._buffer, []
         self._full.clear()
         if not batch:
