@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 from redis import Redis
 
+from tests.e2e import audit
 from tests.e2e.server import CHROMIUM_ARGS, LiveServer
 
 E2E_DATABASE = "livecommerce_e2e"
@@ -83,3 +84,6 @@ def page(browser: Browser, live_server: str) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+audited = audit.audited  # every journey's page at the phone and the desktop width (tests/e2e/audit.py)
