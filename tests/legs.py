@@ -123,8 +123,12 @@ def main() -> int:
     codes = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        legs = [start_leg("embedded (SQLite file, in-process bus)", base_env, args.pytest_args, workdir, stream=True)]
         problem = asyncio.run(prepare_services(args.pg_url, args.redis_url, TEST_DATABASE))
+        # With both legs, each runs the browser journeys at one width (tests/e2e/audit.py); alone, at both.
+        embedded_env = base_env if problem else {**base_env, "LIVECOMMERCE_JOURNEY_VIEWPORTS": "phone"}
+        legs = [
+            start_leg("embedded (SQLite file, in-process bus)", embedded_env, args.pytest_args, workdir, stream=True)
+        ]
         if problem and require_services:
             print(f"\nFAILED: REQUIRE_SERVICES=1 but {problem}. Start the service and run again.", flush=True)
             codes.append(1)
@@ -136,6 +140,7 @@ def main() -> int:
                 **base_env,
                 "LIVECOMMERCE_TEST_DATABASE_URL": _with_database(args.pg_url, TEST_DATABASE),
                 "LIVECOMMERCE_TEST_REDIS_URL": args.redis_url,
+                "LIVECOMMERCE_JOURNEY_VIEWPORTS": "desktop",
             }
             legs.append(start_leg("PostgreSQL + Redis", env, args.pytest_args, workdir, stream=False))
         for leg in legs:

@@ -9,6 +9,7 @@ too. axe-core is vendored beside this file (``vendor/``) and injected into the p
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,9 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, 
 
 AXE_SCRIPT = Path(__file__).with_name("vendor") / "axe-4.14.1.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
+# Which widths the journeys run at: both unless narrowed. `make test` runs the phone on the embedded leg and the
+# desktop on the PostgreSQL + Redis leg (tests/legs.py), so each journey runs once per leg and both widths are seen.
+JOURNEY_VIEWPORTS = os.environ.get("LIVECOMMERCE_JOURNEY_VIEWPORTS", ",".join(VIEWPORTS)).split(",")
 BLOCKING_IMPACTS = ("serious", "critical")
 
 
@@ -67,9 +71,9 @@ def open_audited(browser: Browser, base_url: str, viewport: str) -> tuple[Audite
     return audited, context
 
 
-@pytest.fixture(params=list(VIEWPORTS))
+@pytest.fixture(params=JOURNEY_VIEWPORTS)
 def audited(request: pytest.FixtureRequest, browser: Browser, live_server: str) -> Iterator[AuditedPage]:
-    """A fresh signed-out page at the phone, then the desktop width; fails the test on any console error."""
+    """A fresh signed-out page at each journey width in turn; fails the test on any console error."""
     audited, context = open_audited(browser, live_server, request.param)
     yield audited
     errors = list(audited.errors)
