@@ -24,6 +24,7 @@ pytestmark = pytest.mark.fuzz
 FUZZ_STEPS = 100_000
 STEPS_PER_EXAMPLE = 200  # long examples: each one pays for a fresh app and an emptied shop once
 BATCH_EXAMPLES = 5
+API_CHECK_EVERY = 20  # divides STEPS_PER_EXAMPLE, so each example's last state is read through the API too
 settings.register_profile(
     "fuzz",
     max_examples=FUZZ_STEPS // STEPS_PER_EXAMPLE,
@@ -38,9 +39,10 @@ SLICE_SETTINGS = settings(FUZZ_PROFILE, max_examples=1, stateful_step_count=25)
 
 
 class CountedMoneyMachine(MoneyMachine):
-    """The machine, unchanged, counting its steps: hypothesis checks the invariants once at the start and once
-    after every step."""
+    """The machine counting its steps (hypothesis checks the invariants once at the start and once after every
+    step), reading the API's views every API_CHECK_EVERY steps: the stored rows are still checked after each."""
 
+    api_check_every = API_CHECK_EVERY
     checks = 0
 
     def check_invariants(self, *args: Any, **kwargs: Any) -> None:
