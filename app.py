@@ -121,7 +121,7 @@ def create_app(
             ),
             channels,
             HTMXPlugin(),
-            AccountsPlugin(settings),
+            AccountsPlugin(shared),
             *domains,
         ],
         middleware=[

@@ -109,6 +109,9 @@ def serve(host: str, port: int, workers: int, media_port: int | None) -> None:
         os.environ["LIVECOMMERCE_MEDIA_NODES"] = media.url
         os.environ.pop("LIVECOMMERCE_MEDIA_NODE_URL", None)
         click.echo(f"Media (WHIP/WHEP) is served by its own process at {media.url}")
+    if workers > 1 and not settings.redis_url:
+        # Without Redis the workers cannot hear each other's sign-outs: each asks the database on every request.
+        os.environ["LIVECOMMERCE_AUTH_CACHE_TTL"] = "0"
     click.echo(f"LiveCommerce is serving on http://{host}:{port}  (Ctrl+C stops it)")
     try:
         uvicorn.run(

@@ -101,6 +101,8 @@ class AuthSettings:
     # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or networks); none by default, so
     # a client cannot pick its own address for the rate limits.
     trusted_proxies: tuple[str, ...] = ()
+    # How long a worker answers a token from memory (kernel/auth/cache.py); 0 asks the database every request.
+    cache_ttl: timedelta = timedelta(seconds=30)
 
 
 @dataclass(frozen=True)
@@ -242,6 +244,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
             ),
             login_lockout=parse_duration(get("LIVECOMMERCE_LOGIN_LOCKOUT", "15m"), "LIVECOMMERCE_LOGIN_LOCKOUT"),
             trusted_proxies=_networks(get("LIVECOMMERCE_TRUSTED_PROXIES", ""), "LIVECOMMERCE_TRUSTED_PROXIES"),
+            cache_ttl=parse_duration(get("LIVECOMMERCE_AUTH_CACHE_TTL", "30s"), "LIVECOMMERCE_AUTH_CACHE_TTL"),
         ),
         redis_url=redis_url,
         data_dir=data_dir,

@@ -10,4 +10,4 @@ from kernel.auth.service import AccountService
 
 
 async def provide_accounts(db_session: NamedDependency[AsyncSession], state: State) -> AccountService:
-    return AccountService(db_session, state.clock, state.settings.auth.session_ttl, state.passwords)
+    return AccountService(db_session, state.clock, state.settings.auth.session_ttl, state.passwords, state.signed_in)

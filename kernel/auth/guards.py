@@ -12,6 +12,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import Guard
 
+from kernel.auth.cache import SignedInCache
 from kernel.auth.models import Role, User
 from kernel.auth.service import AccountService, hash_token
 from kernel.security import SESSION_COOKIE
@@ -46,18 +47,27 @@ def _presented_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | No
 
 
 class TokenAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Resolve a bearer token or session cookie to a user; without a valid one the request is anonymous."""
+    """Resolve a bearer token or session cookie to a user; without a valid one the request is anonymous.
+
+    A token seen recently on this worker is answered from its cache (kernel/auth/cache.py), without the database.
+    """
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = _presented_token(connection)
         if not token:
             return AuthenticationResult(user=None, auth=None)
+        token_hash = hash_token(token)
         state = connection.app.state
+        signed_in: SignedInCache = state.signed_in
+        if (cached := signed_in.get(token_hash)) is not None:
+            return AuthenticationResult(user=cached, auth=token_hash)
         async with state.db.sessionmaker() as session:
-            user = await AccountService(session, state.clock, state.settings.auth.session_ttl).user_for_token(token)
-            if user is None:
+            found = await AccountService(session, state.clock, state.settings.auth.session_ttl).user_for_token(token)
+            if found is None:
                 return AuthenticationResult(user=None, auth=None)
-            return AuthenticationResult(user=CurrentUser.of(user), auth=hash_token(token))
+            user, expires_at = CurrentUser.of(found[0]), found[1]
+        signed_in.put(token_hash, user, expires_at)
+        return AuthenticationResult(user=user, auth=token_hash)
 
 
 def requires_signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

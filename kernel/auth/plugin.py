@@ -6,11 +6,12 @@ from litestar.config.app import AppConfig
 from litestar.di import Provide
 from litestar.plugins import InitPluginProtocol
 
+from kernel.auth.cache import RevocationListener, SignedInCache
 from kernel.auth.controllers import auth_controller
 from kernel.auth.guards import provide_current_user
 from kernel.auth.pages import account_pages
 from kernel.auth.passwords import Passwords
-from kernel.settings import Settings
+from kernel.shared import Shared
 
 
 class AccountsPlugin(InitPluginProtocol):
@@ -19,12 +20,17 @@ class AccountsPlugin(InitPluginProtocol):
     The authentication middleware stays with the app's other middleware, whose order matters.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    def __init__(self, shared: Shared) -> None:
+        self.settings = settings = shared.settings
         self.passwords = Passwords(settings.auth.password_time_cost, settings.auth.password_memory_kib)
+        self.signed_in = SignedInCache(settings.auth.cache_ttl.total_seconds(), shared.clock, shared.bus)
+        self.revocations = RevocationListener(self.signed_in, shared.channels)
 
     def on_app_init(self, app_config: AppConfig) -> AppConfig:
         app_config.route_handlers.extend([auth_controller(self.settings), account_pages(self.settings)])
         app_config.dependencies["current_user"] = Provide(provide_current_user)
         app_config.state["passwords"] = self.passwords
+        app_config.state["signed_in"] = self.signed_in
+        app_config.on_startup.append(self.revocations.start)
+        app_config.on_shutdown.insert(0, self.revocations.stop)
         return app_config

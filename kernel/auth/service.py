@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from kernel.auth.cache import Revoked, SignedInCache
 from kernel.auth.models import SELF_SERVICE_ROLES, AuthToken, Role, User, UserRole
 from kernel.auth.passwords import Passwords
 from kernel.clock import Clock
@@ -36,12 +37,18 @@ def normalise_email(email: str) -> str:
 
 class AccountService:
     def __init__(
-        self, session: AsyncSession, clock: Clock, session_ttl: timedelta, passwords: Passwords | None = None
+        self,
+        session: AsyncSession,
+        clock: Clock,
+        session_ttl: timedelta,
+        passwords: Passwords | None = None,
+        signed_in: SignedInCache | None = None,
     ) -> None:
         self.session = session
         self.clock = clock
         self.session_ttl = session_ttl
         self.passwords = passwords or Passwords()
+        self.signed_in = signed_in  # the workers' caches of who tokens belong to, told of every revocation
 
     async def signup(self, email: str, password: str, display_name: str, roles: Iterable[Role]) -> User:
         """Create an account with self-service roles only (every account may buy)."""
@@ -96,16 +103,21 @@ class AccountService:
             .where(AuthToken.token_hash == token_hash, AuthToken.revoked_at.is_(None))
             .values(revoked_at=self.clock.now())
         )
+        if self.signed_in is not None:
+            self.signed_in.revoke(self.session, Revoked(token_hash=token_hash))
 
-    async def user_for_token(self, token: str) -> User | None:
-        """The user a live (unexpired, unrevoked) token belongs to."""
-        return await self.session.scalar(
-            select(User)
-            .options(joinedload(User.role_rows))  # one query per request, not one for the user and one for roles
-            .join(AuthToken, AuthToken.user_id == User.id)
-            .where(
-                AuthToken.token_hash == hash_token(token),
-                AuthToken.revoked_at.is_(None),
-                AuthToken.expires_at > self.clock.now(),
+    async def user_for_token(self, token: str) -> tuple[User, datetime] | None:
+        """The user a live (unexpired, unrevoked) token belongs to, and when the token expires."""
+        row = (
+            await self.session.execute(
+                select(User, AuthToken.expires_at)
+                .options(joinedload(User.role_rows))  # one query per request, not one for the user and one for roles
+                .join(AuthToken, AuthToken.user_id == User.id)
+                .where(
+                    AuthToken.token_hash == hash_token(token),
+                    AuthToken.revoked_at.is_(None),
+                    AuthToken.expires_at > self.clock.now(),
+                )
             )
-        )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
