@@ -27,7 +27,7 @@ from kernel.auth.models import Role
 from kernel.auth.plugin import AccountsPlugin
 from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
-from kernel.db import Database
+from kernel.db import Database, ReadOnlyRequests
 from kernel.health import healthz, readyz
 from kernel.inputs import check_input
 from kernel.logs import RequestIdMiddleware, configure_logging
@@ -128,6 +128,7 @@ def create_app(
             *forwarded_headers(settings),  # first: every later step sees the client's real address
             RequestIdMiddleware,
             csrf_middleware(settings),
+            ReadOnlyRequests,  # before authentication: a token looked up for a GET reads without the write lock
             DefineMiddleware(
                 TokenAuthenticationMiddleware,
                 exclude=["^/static/", "^/media/", "^/healthz", "^/readyz"],

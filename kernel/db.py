@@ -1,17 +1,21 @@
 """The database: one engine per process, sessions for requests and for background work.
 
-SQLite (the embedded default) gets ``BEGIN IMMEDIATE`` on every transaction: with SQLite's default deferred
-transactions, concurrent read-then-write requests lose updates. PostgreSQL gets pre-ping and a command timeout so
-a dropped network fails fast instead of hanging a request.
+SQLite (the embedded default) gets ``BEGIN IMMEDIATE`` on every transaction that may write: with SQLite's default
+deferred transactions, concurrent read-then-write requests fail to upgrade to the write lock. Requests that only
+read (GET and HEAD, unless their handler says ``opt={"writes": True}``) begin DEFERRED instead, so they neither
+wait for nor hold the one write lock (WAL lets them read beside a writer). PostgreSQL gets pre-ping and a command
+timeout so a dropped network fails fast instead of hanging a request.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Annotated
 
 from advanced_alchemy.base import orm_registry
+from litestar.types import ASGIApp, Receive, Scope, Send
 from sqlalchemy import JSON, BigInteger, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -28,6 +32,8 @@ MinorUnits = Annotated[int, mapped_column(BigInteger)]
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+READ_METHODS = frozenset({"GET", "HEAD"})
+_read_only: ContextVar[bool] = ContextVar("livecommerce_read_only_request", default=False)
 
 
 def is_sqlite(url: str) -> bool:
@@ -65,7 +71,30 @@ def _make_sqlite_transactions_immediate(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if _read_only.get() else "BEGIN IMMEDIATE")
+
+
+class ReadOnlyRequests:
+    """Marks GET and HEAD requests as reading only (see the module's note), but for handlers with opt "writes"."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = scope.get("route_handler")
+        reads = (
+            scope["type"] == "http"
+            and scope.get("method") in READ_METHODS
+            and not (handler is not None and handler.opt.get("writes"))
+        )
+        if not reads:
+            await self.app(scope, receive, send)
+            return
+        token = _read_only.set(True)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            _read_only.reset(token)
 
 
 class Database:
@@ -78,9 +107,17 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session in one transaction, committed on success and rolled back on error (jobs, CLI, listeners)."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session in one transaction, committed on success and rolled back on error (jobs, CLI, listeners).
+
+        Such work may write even when a GET request set it off (a task inherits the request's context): it always
+        begins as a writer.
+        """
+        token = _read_only.set(False)
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                yield session
+        finally:
+            _read_only.reset(token)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
