@@ -1,4 +1,4 @@
-"""The creator's studio: their posts and drafts, the post editor with a live preview, and their profile's bio.
+"""The creator's studio: their posts and drafts, and the post editor with a live preview and a product picker.
 
 The editor is a plain multipart form (it carries the cover picture), so it works without script; with htmx the
 body's preview is re-rendered on input (debounced) by the same renderer and sanitiser that saving uses.
@@ -16,12 +16,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.follows import ensure_profile
 from community.models import Post, PostStatus
 from community.posts import PostService, embeds_by_id
-from community.profiles import ProfileService
 from community.rendering import split_embeds
-from community.schemas import CreatorPatch, PostIn, PostPatch
+from community.schemas import PostIn, PostPatch
+from community.storefront import STOREFRONT_PAGES
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
 from shop import MAX_IMAGE_BYTES
@@ -60,18 +59,9 @@ class StudioPages(Controller):
     guards = [requires_role(Role.INFLUENCER)]
 
     @get("/posts")
-    async def index(
-        self, request: Request[Any, Any, Any], posts: Posts, db_session: NamedDependency[AsyncSession]
-    ) -> Template:
+    async def index(self, request: Request[Any, Any, Any], posts: Posts) -> Template:
         mine = await posts.drafts_and_posts_of(request.user.id)
-        profile = await ensure_profile(db_session, request.user.id)
-        return Template("community/studio.html", context={"posts": mine, "bio": profile.bio, "saved": False})
-
-    @post("/bio", status_code=200)
-    async def bio(self, request: Request[Any, Any, Any], profiles: NamedDependency[ProfileService]) -> Response[Any]:
-        form = await request.form()
-        await profiles.update(request.user, CreatorPatch(bio=str(form.get("bio", ""))[:2000]))
-        return Redirect("/studio/posts", status_code=303)
+        return Template("community/studio.html", context={"posts": mine})
 
     @get("/posts/new")
     async def new(self) -> Template:
@@ -166,4 +156,4 @@ def _editor(post: Post | None, values: dict[str, str], errors: dict[str, str], s
     )
 
 
-STUDIO_PAGES = [StudioPages]
+STUDIO_PAGES = [StudioPages, *STOREFRONT_PAGES]
