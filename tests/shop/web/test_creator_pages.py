@@ -12,6 +12,7 @@ from litestar import Litestar
 from tests.factories import bearer, signed_in
 from tests.pages import HTML, HTMX, browse_as, submit
 from tests.shop.helpers import checkout, seller_with_product
+from tests.shop.web.test_pages import checkout_form, in_cart, my_orders, stock
 
 
 async def test_a_creator_makes_product_and_storefront_links_and_sees_their_clicks_and_sales(
@@ -130,3 +131,22 @@ async def test_the_creator_reaches_the_receipt_of_a_credited_order_from_the_earn
     await browse_as(client, ["buyer"], name="Buyer")
     assert (await client.get(f"/reports/orders/{order_id}", headers=HTML)).status_code == 403
     assert (await client.get("/studio/links", headers=HTML)).status_code == 403
+
+
+async def test_a_paused_coupon_is_refused_beside_the_checkout_pages_coupon_field(client: AsyncClient) -> None:
+    _, product_id = await seller_with_product(client, price=2500, stock=5)
+    _, creator = await signed_in(client, ["influencer"])
+    made = await client.post(
+        "/api/attribution/coupons", json={"code": "NAP-5", "discount_bps": 500}, headers=bearer(creator)
+    )
+    paused = await client.post(f"/api/attribution/coupons/{made.json()['id']}/pause", headers=bearer(creator))
+    assert paused.status_code == 200
+    await browse_as(client)
+    await in_cart(client, product_id)
+    page = await client.get("/shop/checkout", headers=HTML)
+
+    refused = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="nap-5"))
+
+    assert refused.status_code == 422
+    assert re.search(r'id="e-coupon_code"[^>]*>this coupon is paused<', refused.text)
+    assert await my_orders(client) == [] and await stock(client, product_id) == 5
