@@ -40,6 +40,8 @@ async def link_page(
     if (after := _after(cursor)) is not None:
         query = query.where(ReferralLink.id < after)
     mine = list(await session.scalars(query.limit(limit)))
+    if not mine:
+        return LinkPage([], None)
     codes = {link.code for link in mine}
     counted = await session.execute(
         select(Touch.link_code, func.count())
@@ -52,7 +54,12 @@ async def link_page(
     won = await session.execute(
         select(LineAttribution.order_id, LineAttribution.candidates, _NET)
         .join(OrderLine, OrderLine.id == LineAttribution.line_id)
-        .where(LineAttribution.creator_id == creator_id, LineAttribution.rule == Rule.LAST_CLICK.value)
+        .where(
+            LineAttribution.creator_id == creator_id,
+            LineAttribution.rule == Rule.LAST_CLICK.value,
+            # no link wins a sale decided before it existed: the oldest link listed bounds the receipts read
+            LineAttribution.decided_at >= min(link.created_at for link in mine),
+        )
     )
     for order_id, candidates, net in won:
         code = next((c.get("source", {}).get("ref") for c in candidates if c.get("won")), None)
