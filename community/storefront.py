@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.profiles import ProfileService
 from community.schemas import CreatorOut, CreatorPatch
+from community.studio import form_errors
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
 from shop import MAX_IMAGE_BYTES, products_matching
@@ -30,11 +31,6 @@ LINK_ROWS = 5
 MAX_SHOWCASE = 12
 PICKS = 8
 Pick = Literal["embed", "showcase", "link"]
-
-
-def _errors(exc: DomainError) -> dict[str, str]:
-    errors = {str(e.get("field", "form")): str(e.get("message", "")) for e in exc.extra.get("errors", [])}
-    return {"form": exc.detail, **errors}
 
 
 _LENGTH = re.compile(r"Expected `str` of length ([<>])= (\d+)")
@@ -94,7 +90,7 @@ class StorefrontPages(Controller):
             await profiles.update(request.user, _patch(values))
         except DomainError as exc:
             await db_session.rollback()
-            return await self._page(request, profiles, exc.status, _errors(exc), values)
+            return await self._page(request, profiles, exc.status, form_errors(exc), values)
         return Redirect("/studio/storefront?saved=1", status_code=303)
 
     @post("/storefront/avatar", status_code=200, request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024)
@@ -108,7 +104,7 @@ class StorefrontPages(Controller):
             await profiles.set_avatar(request.user, state.settings.media_dir, data)
         except DomainError as exc:
             await db_session.rollback()
-            return await self._page(request, profiles, exc.status, _errors(exc))
+            return await self._page(request, profiles, exc.status, form_errors(exc))
         return Redirect("/studio/storefront?saved=1#picture", status_code=303)
 
     @post("/storefront/showcase", status_code=200)
@@ -128,7 +124,7 @@ class StorefrontPages(Controller):
             await profiles.update(request.user, _patch({"showcase_product_ids": ids}))
         except DomainError as exc:
             await db_session.rollback()
-            return await self._page(request, profiles, exc.status, _errors(exc))
+            return await self._page(request, profiles, exc.status, form_errors(exc))
         return Redirect("/studio/storefront#showcase", status_code=303)
 
     @post("/storefront/showcase/{product_id:uuid}/remove", status_code=200)

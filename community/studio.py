@@ -1,4 +1,5 @@
-"""The creator's studio: their posts and drafts, and the post editor with a live preview and a product picker.
+"""The creator's studio: their posts and drafts, and the post editor with a live preview (the storefront editor and
+the studio's product picker are in community.storefront).
 
 The editor is a plain multipart form (it carries the cover picture), so it works without script; with htmx the
 body's preview is re-rendered on input (debounced) by the same renderer and sanitiser that saving uses.
@@ -20,7 +21,6 @@ from community.models import Post, PostStatus
 from community.posts import PostService, embeds_by_id
 from community.rendering import split_embeds
 from community.schemas import PostIn, PostPatch
-from community.storefront import STOREFRONT_PAGES
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
 from shop import MAX_IMAGE_BYTES
@@ -37,7 +37,8 @@ def _hashtags(text: str) -> list[str]:
     return [tag for tag in text.replace(",", " ").split() if tag.strip("#")]
 
 
-def _errors(exc: DomainError) -> dict[str, str]:
+def form_errors(exc: DomainError) -> dict[str, str]:
+    """A form's errors from a DomainError: each named field's message, and the whole sentence under ``form``."""
     errors = {str(e.get("field", "form")): str(e.get("message", "")) for e in exc.extra.get("errors", [])}
     return {"form": exc.detail, **errors}
 
@@ -87,7 +88,7 @@ class StudioPages(Controller):
                 await posts.set_cover(request.user, post.id, state.settings.media_dir, cover)
         except DomainError as exc:
             await db_session.rollback()
-            return _editor(None, values, _errors(exc), status_code=exc.status)
+            return _editor(None, values, form_errors(exc), status_code=exc.status)
         return _after_save(post)
 
     @post("/posts/{post_id:uuid}", status_code=200, request_max_body_size=MAX_IMAGE_BYTES + 256 * 1024)
@@ -111,7 +112,7 @@ class StudioPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             post = await posts.visible(post_id, request.user)
-            return _editor(post, values, _errors(exc), status_code=exc.status)
+            return _editor(post, values, form_errors(exc), status_code=exc.status)
         return _after_save(post)
 
     @post("/posts/{post_id:uuid}/delete", status_code=200)
@@ -156,4 +157,4 @@ def _editor(post: Post | None, values: dict[str, str], errors: dict[str, str], s
     )
 
 
-STUDIO_PAGES = [StudioPages, *STOREFRONT_PAGES]
+STUDIO_PAGES = [StudioPages]
