@@ -11,7 +11,7 @@ from litestar import Litestar
 
 from tests.factories import bearer, signed_in
 from tests.pages import HTML, HTMX, browse_as, submit
-from tests.shop.helpers import checkout, seller_with_product
+from tests.shop.helpers import checkout, make_admin, seller_with_product
 from tests.shop.web.test_pages import checkout_form, in_cart, my_orders, stock
 
 
@@ -109,10 +109,11 @@ async def test_another_creators_coupon_cannot_be_paused_from_the_page(client: As
 
 
 async def test_the_creator_reaches_the_receipt_of_a_credited_order_from_the_earnings_lines(
-    client: AsyncClient,
+    client: AsyncClient, app: Litestar
 ) -> None:
     _, product_id = await seller_with_product(client, price=2000)
     _, buyer = await signed_in(client)
+    admin = await make_admin(client, app)
     await browse_as(client, ["influencer"], name="Rae")
     made = await submit(client, "/studio/coupons", {"code": "WHY10", "discount": "10"})
     assert made.status_code == 303
@@ -125,6 +126,10 @@ async def test_the_creator_reaches_the_receipt_of_a_credited_order_from_the_earn
     assert receipt.status_code == 200
     assert "your coupon was used at checkout" in receipt.text and 'data-won="true"' in receipt.text
     assert "Earnings" in (await client.get("/studio/coupons", headers=HTML)).text  # the menu entry
+
+    staff = await client.get(f"/reports/orders/{order_id}", headers={**HTML, **bearer(admin)})
+    assert staff.status_code == 200 and 'data-testid="receipt-line"' in staff.text
+    assert "another creator" not in staff.text and 'href="/shop/seller/earnings"' not in staff.text
 
     await browse_as(client, ["influencer"], name="Stranger")
     assert (await client.get(f"/reports/orders/{order_id}", headers=HTML)).status_code == 404
