@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from community.profiles import ProfileService
 from community.schemas import CreatorOut, CreatorPatch
-from community.studio import form_errors
+from community.studio import _errors as form_errors
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
 from shop import MAX_IMAGE_BYTES, products_matching

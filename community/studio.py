@@ -1,5 +1,4 @@
-"""The creator's studio: their posts and drafts, and the post editor with a live preview (the storefront editor and
-the studio's product picker are in community.storefront).
+"""The creator's studio: their posts and drafts, the post editor with a live preview, and their profile's bio.
 
 The editor is a plain multipart form (it carries the cover picture), so it works without script; with htmx the
 body's preview is re-rendered on input (debounced) by the same renderer and sanitiser that saving uses.
@@ -17,10 +16,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from community.follows import ensure_profile
 from community.models import Post, PostStatus
 from community.posts import PostService, embeds_by_id
+from community.profiles import ProfileService
 from community.rendering import split_embeds
-from community.schemas import PostIn, PostPatch
+from community.schemas import CreatorPatch, PostIn, PostPatch
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
 from shop import MAX_IMAGE_BYTES
@@ -37,8 +38,7 @@ def _hashtags(text: str) -> list[str]:
     return [tag for tag in text.replace(",", " ").split() if tag.strip("#")]
 
 
-def form_errors(exc: DomainError) -> dict[str, str]:
-    """A form's errors from a DomainError: each named field's message, and the whole sentence under ``form``."""
+def _errors(exc: DomainError) -> dict[str, str]:
     errors = {str(e.get("field", "form")): str(e.get("message", "")) for e in exc.extra.get("errors", [])}
     return {"form": exc.detail, **errors}
 
@@ -60,9 +60,18 @@ class StudioPages(Controller):
     guards = [requires_role(Role.INFLUENCER)]
 
     @get("/posts")
-    async def index(self, request: Request[Any, Any, Any], posts: Posts) -> Template:
+    async def index(
+        self, request: Request[Any, Any, Any], posts: Posts, db_session: NamedDependency[AsyncSession]
+    ) -> Template:
         mine = await posts.drafts_and_posts_of(request.user.id)
-        return Template("community/studio.html", context={"posts": mine})
+        profile = await ensure_profile(db_session, request.user.id)
+        return Template("community/studio.html", context={"posts": mine, "bio": profile.bio, "saved": False})
+
+    @post("/bio", status_code=200)
+    async def bio(self, request: Request[Any, Any, Any], profiles: NamedDependency[ProfileService]) -> Response[Any]:
+        form = await request.form()
+        await profiles.update(request.user, CreatorPatch(bio=str(form.get("bio", ""))[:2000]))
+        return Redirect("/studio/posts", status_code=303)
 
     @get("/posts/new")
     async def new(self) -> Template:
@@ -88,7 +97,7 @@ class StudioPages(Controller):
                 await posts.set_cover(request.user, post.id, state.settings.media_dir, cover)
         except DomainError as exc:
             await db_session.rollback()
-            return _editor(None, values, form_errors(exc), status_code=exc.status)
+            return _editor(None, values, _errors(exc), status_code=exc.status)
         return _after_save(post)
 
     @post("/posts/{post_id:uuid}", status_code=200, request_max_body_size=MAX_IMAGE_BYTES + 256 * 1024)
@@ -112,7 +121,7 @@ class StudioPages(Controller):
         except DomainError as exc:
             await db_session.rollback()
             post = await posts.visible(post_id, request.user)
-            return _editor(post, values, form_errors(exc), status_code=exc.status)
+            return _editor(post, values, _errors(exc), status_code=exc.status)
         return _after_save(post)
 
     @post("/posts/{post_id:uuid}/delete", status_code=200)
