@@ -53,6 +53,14 @@ def refusal_expected(audited: AuditedPage) -> Iterator[None]:
         audited.page.on("console", audited._on_console)
 
 
+def toasts_settled(page: Page) -> None:
+    """Wait until every toast is fully shown or gone: axe-core measures a fading one's colours half-blended."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#toasts .toast')].every(t => {"
+        " const s = getComputedStyle(t); return s.visibility === 'hidden' || s.opacity === '1'; })"
+    )
+
+
 def one_pixel_png() -> bytes:
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -144,6 +152,8 @@ def make_coupon(audited: AuditedPage, code: str) -> None:
     expect(page.locator("#toasts")).to_contain_text("Coupon paused")
     coupon.get_by_role("button", name=f"Resume {code}").click()
     expect(coupon.get_by_test_id("coupon-status")).to_have_text("Active")
+    expect(page.locator("#toasts")).to_contain_text("Coupon resumed")
+    toasts_settled(page)
     audited.check()
 
 
