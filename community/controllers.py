@@ -49,7 +49,7 @@ def viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
 
 
 @dataclass
-class CoverUpload:
+class ImageUpload:
     image: UploadFile
 
 
@@ -106,7 +106,7 @@ class PostController(Controller):
         responses={403: FORBIDDEN, 404: NOT_FOUND, 422: problem_spec("Not a PNG, JPEG or WebP image")},
     )
     async def cover(
-        self, post_id: FromPath[UUID], data: MultipartBody[CoverUpload], posts: Posts, current_user: Me, state: State
+        self, post_id: FromPath[UUID], data: MultipartBody[ImageUpload], posts: Posts, current_user: Me, state: State
     ) -> PostOut:
         """Set the cover picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
         content = await data.image.read()
@@ -189,8 +189,26 @@ class CommunityController(Controller):
     async def update_me(
         self, data: JSONBody[CreatorPatch], profiles: NamedDependency[ProfileService], current_user: Me
     ) -> CreatorOut:
-        """Change your bio and the products you showcase."""
+        """Change your bio, the products you showcase and your storefront's links (up to 5, https only)."""
         await profiles.update(current_user, data)
+        return await profiles.get(current_user.id, current_user)
+
+    @post(
+        "/creators/me/avatar",
+        guards=[requires_role(Role.INFLUENCER)],
+        status_code=200,
+        request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
+        responses={422: problem_spec("Not a PNG, JPEG or WebP image")},
+    )
+    async def avatar(
+        self,
+        data: MultipartBody[ImageUpload],
+        profiles: NamedDependency[ProfileService],
+        current_user: Me,
+        state: State,
+    ) -> CreatorOut:
+        """Set your storefront picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
+        await profiles.set_avatar(current_user, state.settings.media_dir, await data.image.read())
         return await profiles.get(current_user.id, current_user)
 
     @get("/leaderboard")

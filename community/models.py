@@ -29,6 +29,8 @@ class CreatorProfile(UUIDv7AuditBase):
     user_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), unique=True)
     bio: Mapped[str] = mapped_column(Text, default="")
     showcase_product_ids: Mapped[list[str]] = mapped_column(JsonDocument, default=list)
+    avatar_path: Mapped[str | None] = mapped_column(String(200), default=None)  # under the media folder
+    links: Mapped[list[dict[str, str]]] = mapped_column(JsonDocument, default=list, server_default="[]")  # label, url
     follower_count: Mapped[int] = mapped_column(default=0)
 
 

@@ -28,6 +28,7 @@ from community.models import PostStatus
 from community.posts import PostService, embeds_by_id
 from community.profiles import ProfileService
 from community.rendering import split_embeds
+from community.storefront import STOREFRONT_PAGES
 from community.studio import STUDIO_PAGES
 from kernel.auth import CurrentUser, Role, requires_signed_in
 from kernel.web import visitor
@@ -225,4 +226,4 @@ async def leaderboard_page(
     return Template("community/leaderboard.html", context=context)
 
 
-COMMUNITY_PAGES = [PostPages, CommentPages, CreatorPages, leaderboard_page, *STUDIO_PAGES]
+COMMUNITY_PAGES = [PostPages, CommentPages, CreatorPages, leaderboard_page, *STUDIO_PAGES, *STOREFRONT_PAGES]

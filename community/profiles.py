@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from pathlib import Path
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import msgspec
@@ -11,17 +14,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.follows import ensure_profile, follower_count, is_creator, is_following
 from community.models import CreatorProfile
 from community.posts import PostService
-from community.schemas import CreatorOut, CreatorPatch, CreatorRooms, RoomSummary
+from community.schemas import CreatorOut, CreatorPatch, CreatorRooms, RoomSummary, StorefrontLink
 from kernel.auth import CurrentUser
 from kernel.auth.models import User
 from kernel.clock import Clock
 from kernel.errors import NotFound, RuleBroken
 from live import RoomView, host_rooms
-from shop import ProductOut, products_by_id
+from shop import MAX_IMAGE_BYTES, ProductOut, image_kind, products_by_id
 
 PROFILE_POSTS = 20
 HOST_ROOMS = 20  # live rooms, and as many upcoming ones
 PAST_ROOMS = 10
+
+
+def avatar_url(profile: CreatorProfile | None) -> str | None:
+    return f"/media/{profile.avatar_path}" if profile is not None and profile.avatar_path else None
+
+
+def checked_links(links: list[StorefrontLink]) -> list[dict[str, str]]:
+    """The storefront's links as stored; RuleBroken naming each address that is not a plain https URL.
+
+    Only https with a host is accepted: no ``javascript:`` or ``data:`` address can reach a page, and no visitor
+    is sent over plain http from a creator's page.
+    """
+    errors = []
+    for index, link in enumerate(links):
+        parts = urlsplit(link.url.strip())
+        if parts.scheme != "https" or not parts.hostname or parts.username or parts.password or " " in link.url.strip():
+            errors.append({"field": f"links[{index}].url", "message": "Use a full https:// address."})
+        if not link.label.strip():
+            errors.append({"field": f"links[{index}].label", "message": "Required."})
+    if errors:
+        raise RuleBroken("invalid_link", "Each link needs a label and a full https:// address.", errors=errors)
+    return [{"label": link.label.strip(), "url": link.url.strip()} for link in links]
 
 
 def _summary(room: RoomView) -> RoomSummary:
@@ -58,6 +83,8 @@ class ProfileService:
             posts=await self.posts.summaries(posts),
             rooms=await creator_rooms(self.session, creator_id),
             showcase=await self.showcase(profile),
+            avatar_url=avatar_url(profile),
+            links=[StorefrontLink(**link) for link in (profile.links if profile else [])],
         )
 
     async def showcase(self, profile: CreatorProfile | None) -> list[ProductOut]:
@@ -87,5 +114,24 @@ class ProfileService:
                     errors=[{"field": "showcase_product_ids", "message": f"no product {m}"} for m in missing],
                 )
             profile.showcase_product_ids = [str(p) for p in wanted.values()]
+        if data.links is not None:
+            profile.links = checked_links(data.links)
+        await self.session.flush()
+        return profile
+
+    async def set_avatar(self, user: CurrentUser, media_dir: Path, data: bytes) -> CreatorProfile:
+        """Store the creator's picture, checked by its bytes like product images (PNG, JPEG or WebP, at most 5 MiB)."""
+        if not data or len(data) > MAX_IMAGE_BYTES:
+            raise RuleBroken(
+                "bad_avatar_image",
+                f"Upload a picture of at most {MAX_IMAGE_BYTES // (1024 * 1024)} MiB.",
+                errors=[{"field": "image", "message": "empty" if not data else "too large"}],
+            )
+        profile = await ensure_profile(self.session, user.id)
+        relative = f"avatars/{user.id}-{hashlib.sha256(data).hexdigest()[:16]}.{image_kind(data)}"
+        target = media_dir / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        profile.avatar_path = relative
         await self.session.flush()
         return profile

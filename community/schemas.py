@@ -121,6 +121,13 @@ class CreatorRooms(Struct):
     past: list[RoomSummary]
 
 
+class StorefrontLink(Struct, forbid_unknown_fields=True):
+    """An external link on a creator's storefront: an https address and the words shown for it."""
+
+    label: Annotated[str, Meta(min_length=1, max_length=40)]
+    url: Annotated[str, Meta(min_length=9, max_length=300)]  # https://, checked by community.profiles
+
+
 class CreatorOut(Struct):
     id: UUID
     display_name: str
@@ -130,6 +137,8 @@ class CreatorOut(Struct):
     posts: list[PostSummary]
     rooms: CreatorRooms
     showcase: list[ProductOut]
+    avatar_url: str | None = None
+    links: list[StorefrontLink] = []
 
 
 class CreatorPatch(Struct, forbid_unknown_fields=True):
@@ -137,6 +146,7 @@ class CreatorPatch(Struct, forbid_unknown_fields=True):
     showcase_product_ids: (
         Annotated[list[Annotated[str, Meta(min_length=1, max_length=64)]], Meta(max_length=12)] | None
     ) = None
+    links: Annotated[list[StorefrontLink], Meta(max_length=5)] | None = None
 
 
 class LeaderboardEntry(Struct):

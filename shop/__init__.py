@@ -22,7 +22,7 @@ from shop.events import (
 )
 from shop.runtime import ShopRuntime
 from shop.schemas import PriceIn, ProductOut
-from shop.views import newest_products, products_by_id
+from shop.views import newest_products, products_by_id, products_matching
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -51,6 +51,7 @@ __all__ = [
     "newest_products",
     "product_topic",
     "products_by_id",
+    "products_matching",
     "refresh_reports",
     "titles_from",
     "units_by_source",

@@ -21,6 +21,7 @@ from shop.runtime import ShopRuntime
 from shop.web.admin_api import ADMIN_CONTROLLERS
 from shop.web.attribution_api import ATTRIBUTION_CONTROLLERS
 from shop.web.catalog_api import CATALOG_CONTROLLERS
+from shop.web.creator_pages import CREATOR_PAGES
 from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.orders_api import ORDER_CONTROLLERS
 from shop.web.pages import SHOP_PAGES
@@ -58,7 +59,7 @@ class ShopPlugin(InitPluginProtocol):
                     dependencies=SHOP_DEPENDENCIES,
                     include_in_schema=False,
                     exception_handlers=PAGE_ERRORS,
-                    route_handlers=[*SHOP_PAGES, *REPORT_PAGES],
+                    route_handlers=[*SHOP_PAGES, *REPORT_PAGES, *CREATOR_PAGES],
                 ),
                 *ATTRIBUTION_CONTROLLERS,
             ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import select
@@ -10,13 +11,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.clock import Clock
-from kernel.errors import Conflict, RuleBroken
+from kernel.errors import Conflict, NotFound, RuleBroken
 from kernel.money import Money, allocate
 from shop.models import Coupon
 
 BPS = 10_000
 MAX_DISCOUNT_BPS = 5_000
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{2,39}$")
+
+
+class CouponStatus(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"  # checkouts refuse it until its creator resumes it; past sales keep their credit
 
 
 def code_key(code: str) -> str:
@@ -59,7 +65,7 @@ class CouponService:
         return coupon
 
     async def find(self, code: str) -> Coupon:
-        """The coupon a checkout names; RuleBroken (422) when there is none."""
+        """The coupon a checkout names; RuleBroken (422) when there is none or its creator paused it."""
         coupon = await self.session.scalar(select(Coupon).where(Coupon.code_key == code_key(code)))
         if coupon is None:
             raise RuleBroken(
@@ -67,6 +73,21 @@ class CouponService:
                 f"There is no coupon {code!r}.",
                 errors=[{"field": "coupon_code", "message": "unknown coupon"}],
             )
+        if coupon.status == CouponStatus.PAUSED:
+            raise RuleBroken(
+                "coupon_paused",
+                f"The coupon {coupon.code!r} is paused by its creator.",
+                errors=[{"field": "coupon_code", "message": "this coupon is paused"}],
+            )
+        return coupon
+
+    async def set_status(self, creator_id: UUID, coupon_id: UUID, status: CouponStatus) -> Coupon:
+        """Pause or resume one of ``creator_id``'s coupons; another creator's coupon is NotFound, like none."""
+        coupon = await self.session.get(Coupon, coupon_id)
+        if coupon is None or coupon.creator_id != creator_id:
+            raise NotFound("coupon_not_found", f"There is no coupon {coupon_id}.")
+        coupon.status = status.value
+        await self.session.flush()
         return coupon
 
 

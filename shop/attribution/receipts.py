@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
+import msgspec
 from msgspec import Struct
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -63,6 +64,34 @@ class OrderReceiptOut(Struct):
     seller_id: UUID
     created_at: str  # as ``decided_at``
     lines: list[LineReceiptOut]
+
+
+class CreatorReceiptOut(Struct):
+    """An order's receipt as one of its creators sees it: only the lines credited to them, and of the candidates
+    that lost, what they were and why, without naming the other creators or their sources."""
+
+    order_id: UUID
+    created_at: str  # as ``decided_at``
+    lines: list[LineReceiptOut]
+
+
+def for_creator(receipt: OrderReceiptOut, creator_id: UUID) -> CreatorReceiptOut:
+    """``receipt`` narrowed to ``creator_id``'s lines; NotFound (as for any order) when none is theirs."""
+    mine = str(creator_id)
+    lines = [
+        msgspec.structs.replace(line, candidates=[_as_seen_by(c, mine) for c in line.candidates])
+        for line in receipt.lines
+        if line.creator_id == creator_id
+    ]
+    if not lines:
+        raise NotFound("order_not_found", f"There is no order {receipt.order_id}.")
+    return CreatorReceiptOut(order_id=receipt.order_id, created_at=receipt.created_at, lines=lines)
+
+
+def _as_seen_by(candidate: dict, creator_id: str) -> dict:
+    if candidate.get("creator_id") == creator_id:
+        return {**candidate, "yours": True}
+    return {**candidate, "creator_id": None, "source": {}, "yours": False}
 
 
 async def for_order(session: AsyncSession, order_id: UUID) -> OrderReceiptOut:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated
 from uuid import UUID
 
 from msgspec import Meta, Struct
 
 from kernel.money import Money
+from shop.models import Coupon
 from shop.schemas import Id
 
 
@@ -31,6 +32,25 @@ class LinkOut(Struct):
     target: str  # the page the link leads to
 
 
+class LinkFiguresOut(Struct):
+    """One of the caller's links and what it brought."""
+
+    code: str
+    url: str  # /r/{code}
+    target: str  # the page the link leads to
+    target_kind: str  # product | room | post | storefront
+    target_id: UUID | None  # None for the storefront
+    created_at: datetime
+    clicks: int
+    orders: int  # orders with a line the link won (the buyer's last click came through it)
+    sales: Money  # those lines' amounts after coupon discounts
+
+
+class LinkPage(Struct):
+    items: list[LinkFiguresOut]
+    next_cursor: str | None
+
+
 class CouponIn(Struct, forbid_unknown_fields=True):
     code: Annotated[str, Meta(min_length=1, max_length=40)]
     discount_bps: Annotated[int, Meta(gt=0, le=5000)]
@@ -40,6 +60,29 @@ class CouponOut(Struct):
     code: str
     discount_bps: int
     creator_id: UUID
+    id: UUID
+    status: str  # active | paused (a checkout naming a paused coupon is refused)
+
+    @classmethod
+    def of(cls, coupon: Coupon) -> CouponOut:
+        return cls(coupon.code, coupon.discount_bps, coupon.creator_id, coupon.id, coupon.status)
+
+
+class CouponFiguresOut(Struct):
+    """One of the caller's coupons and its use."""
+
+    id: UUID
+    code: str
+    discount_bps: int
+    status: str  # active | paused
+    created_at: datetime
+    times_used: int  # checkouts that used it
+    sales: Money  # the amounts of their lines after the discount
+
+
+class CouponPage(Struct):
+    items: list[CouponFiguresOut]
+    next_cursor: str | None
 
 
 class EarningOut(Struct):

@@ -62,6 +62,7 @@ class Coupon(UUIDv7Base):
     creator_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"), index=True)
     discount_bps: Mapped[int]
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    status: Mapped[str] = mapped_column(String(8), default="active", server_default="active")  # CouponStatus
 
 
 class LineAttribution(BigIntBase):

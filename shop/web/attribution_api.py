@@ -15,15 +15,26 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel import spreadsheets
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import RuleBroken
+from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import not_found_when_malformed, problem_response, problem_spec
 from kernel.web import visitor
-from shop.attribution import links, receipts, reports, rollups
-from shop.attribution.coupons import CouponService
+from shop.attribution import links, performance, receipts, reports, rollups
+from shop.attribution.coupons import CouponService, CouponStatus
 from shop.attribution.earnings import creator_earnings
 from shop.attribution.links import LinkService, LinkTarget
-from shop.attribution.receipts import OrderReceiptOut
+from shop.attribution.receipts import CreatorReceiptOut, OrderReceiptOut
 from shop.attribution.reports import ReportQuery, report_scope
-from shop.attribution.schemas import CouponIn, CouponOut, EarningsOut, LinkIn, LinkOut, LinkTargetIn, ReportOut
+from shop.attribution.schemas import (
+    CouponIn,
+    CouponOut,
+    CouponPage,
+    EarningsOut,
+    LinkIn,
+    LinkOut,
+    LinkPage,
+    LinkTargetIn,
+    ReportOut,
+)
 from shop.attribution.touches import TouchKind
 from shop.catalog.products import parse_uuid
 
@@ -85,7 +96,66 @@ class AttributionController(Controller):
     ) -> CouponOut:
         """A discount code that credits its creator with every line of the checkouts that use it."""
         coupon = await CouponService(db_session, state.clock).create(current_user.id, data.code, data.discount_bps)
-        return CouponOut(code=coupon.code, discount_bps=coupon.discount_bps, creator_id=coupon.creator_id)
+        return CouponOut.of(coupon)
+
+    @get("/links")
+    async def list_links(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> LinkPage:
+        """Your referral links, newest first, each with its clicks and the orders and sales it won."""
+        return await performance.link_page(db_session, current_user.id, state.settings.shop.currency, limit, cursor)
+
+    @get("/coupons")
+    async def list_coupons(
+        self,
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+        limit: Limit = DEFAULT_LIMIT,
+        cursor: FromQuery[str | None] = None,
+    ) -> CouponPage:
+        """Your coupons, newest first, each with its status, the checkouts that used it and their sales."""
+        return await performance.coupon_page(db_session, current_user.id, state.settings.shop.currency, limit, cursor)
+
+    @post("/coupons/{coupon_id:uuid}/pause", status_code=200, responses={404: problem_spec("Not your coupon")})
+    async def pause_coupon(
+        self,
+        coupon_id: FromPath[UUID],
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> CouponOut:
+        """Stop a coupon: checkouts naming it are refused (422 ``coupon_paused``) until it is resumed."""
+        coupons = CouponService(db_session, state.clock)
+        return CouponOut.of(await coupons.set_status(current_user.id, coupon_id, CouponStatus.PAUSED))
+
+    @post("/coupons/{coupon_id:uuid}/resume", status_code=200, responses={404: problem_spec("Not your coupon")})
+    async def resume_coupon(
+        self,
+        coupon_id: FromPath[UUID],
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> CouponOut:
+        """Let checkouts use a paused coupon again."""
+        coupons = CouponService(db_session, state.clock)
+        return CouponOut.of(await coupons.set_status(current_user.id, coupon_id, CouponStatus.ACTIVE))
+
+    @get("/orders/{order_id:uuid}/receipt", responses={404: problem_spec("No line of the order is yours")})
+    async def receipt(
+        self,
+        order_id: FromPath[UUID],
+        db_session: NamedDependency[AsyncSession],
+        current_user: NamedDependency[CurrentUser],
+    ) -> CreatorReceiptOut:
+        """Why an order's lines were credited to you: for each of your lines, the candidates the rule weighed
+        (other creators' unnamed) and why each lost."""
+        return receipts.for_creator(await receipts.for_order(db_session, order_id), current_user.id)
 
     @get("/earnings")
     async def earnings(
@@ -168,4 +238,4 @@ async def follow_link(
 
 
 ATTRIBUTION_CONTROLLERS = [AttributionController, ReportController, follow_link]
-not_found_when_malformed(ATTRIBUTION_CONTROLLERS, order_id="order")
+not_found_when_malformed(ATTRIBUTION_CONTROLLERS, order_id="order", coupon_id="coupon")

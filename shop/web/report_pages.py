@@ -14,13 +14,14 @@ from uuid import UUID
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
-from shop.attribution import rollups
-from shop.attribution.earnings import creator_earnings
+from shop.attribution import receipts, rollups
+from shop.attribution.earnings import REASONS, creator_earnings
 from shop.attribution.reports import GroupBy, ReportQuery, attribution_report, report_scope
 from shop.attribution.schemas import ReportRowOut
 from shop.orders.carts import CartService
@@ -28,6 +29,12 @@ from shop.web.display import HELPERS
 from shop.web.rendering import fragment, me, page
 
 TOP = 5
+CANDIDATE_KINDS = {
+    "coupon": "Coupon at checkout",
+    "live_room": "Bought in a live room",
+    "checkout_source": "Where checkout came from",
+    "click": "A click",
+}
 REFRESH_SECONDS = 20
 CHART_WIDTH, CHART_HEIGHT = 600, 160
 
@@ -128,6 +135,22 @@ class ReportPages(Controller):
         """A creator's commission per order line and where it stands (loaded into the earnings page)."""
         found = await creator_earnings(db_session, me(request).id, state.clock.now(), state.settings.shop.currency)
         return fragment("shop/partials/_creator_earnings.html", earnings=found)
+
+    @get("/orders/{order_id:uuid}")
+    async def receipt(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[UUID],
+        carts: NamedDependency[CartService],
+        db_session: NamedDependency[AsyncSession],
+    ) -> Template:
+        """Why each line of an order was credited as it was. Marketers and admins see the whole receipt; a creator
+        sees only their own lines (an order with none is not found), other creators left unnamed."""
+        user = me(request)
+        found = await receipts.for_order(db_session, order_id)
+        staff = user.has(Role.MARKETER) or user.has(Role.ADMIN)
+        shown = found if staff else receipts.for_creator(found, user.id)
+        return await page(request, "shop/receipt.html", carts, receipt=shown, reasons=REASONS, kinds=CANDIDATE_KINDS)
 
     async def _context(self, request: Request[Any, Any, Any], db_session: AsyncSession, state: State) -> dict[str, Any]:
         params = request.query_params

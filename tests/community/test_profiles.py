@@ -61,3 +61,51 @@ async def test_only_creators_have_profiles_and_only_they_edit_one(client: AsyncC
     _, token = await creator(client)
     unknown = await client.patch("/api/community/creators/me", json={"bio": "x", "age": 3}, headers=bearer(token))
     assert unknown.status_code == 400
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_storefront_links_must_be_https_addresses_and_bad_ones_change_nothing(client: AsyncClient) -> None:
+    star, token = await creator(client)
+    good = [{"label": "Shop my looks", "url": "https://example.com/looks"}]
+    saved = await client.patch("/api/community/creators/me", json={"links": good}, headers=bearer(token))
+    assert saved.status_code == 200 and saved.json()["links"] == good
+
+    for bad, field in (
+        ([{"label": "x", "url": "javascript:alert(1)//https"}], "links[0].url"),
+        ([*good, {"label": "Plain", "url": "http://example.com"}], "links[1].url"),
+        ([{"label": "Nohost", "url": "https:///path"}], "links[0].url"),
+        ([{"label": "   ", "url": "https://example.com"}], "links[0].label"),
+    ):
+        refused = await client.patch("/api/community/creators/me", json={"links": bad}, headers=bearer(token))
+        assert refused.status_code == 422, refused.text
+        assert field in [e["field"] for e in refused.json()["errors"]]
+    too_many = await client.patch("/api/community/creators/me", json={"links": good * 6}, headers=bearer(token))
+    assert too_many.status_code == 400
+
+    assert (await client.get(f"/api/community/creators/{star['id']}")).json()["links"] == good
+
+
+async def test_an_avatar_is_checked_by_its_bytes(client: AsyncClient) -> None:
+    star, token = await creator(client)
+    fake = await client.post(
+        "/api/community/creators/me/avatar",
+        files={"image": ("me.png", b"<svg onload=alert(1)>", "image/png")},
+        headers=bearer(token),
+    )
+    assert fake.status_code == 422
+    assert (await client.get(f"/api/community/creators/{star['id']}")).json()["avatar_url"] is None
+
+    set_ = await client.post(
+        "/api/community/creators/me/avatar", files={"image": ("me.bin", PNG, "text/plain")}, headers=bearer(token)
+    )
+    assert set_.status_code == 200, set_.text
+    url = set_.json()["avatar_url"]
+    assert url.startswith("/media/avatars/") and url.endswith(".png")
+    assert (await client.get(url)).content == PNG
+    _, buyer_token = await signed_in(client)
+    refused = await client.post(
+        "/api/community/creators/me/avatar", files={"image": ("me.png", PNG, "image/png")}, headers=bearer(buyer_token)
+    )
+    assert refused.status_code == 403

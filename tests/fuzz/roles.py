@@ -30,6 +30,7 @@ OPERATION_ROLES = [
     ("PATCH", "/api/community/posts/", "influencer"),
     ("DELETE", "/api/community/posts/{post_id}", "influencer"),
     ("PATCH", "/api/community/creators/me", "influencer"),
+    ("POST", "/api/community/creators/me/avatar", "influencer"),
 ]
 BUYER_ACTIONS_ON_POSTS = ("/comments", "/likes")
 

@@ -36,6 +36,11 @@ OWN_SCOPE = {
     ("GET", "/api/shop/orders"),
     ("GET", "/api/shop/disputes"),
     ("GET", "/api/shop/balances"),
+    ("POST", "/api/attribution/links"),
+    ("GET", "/api/attribution/links"),
+    ("POST", "/api/attribution/coupons"),
+    ("GET", "/api/attribution/coupons"),
+    ("GET", "/api/attribution/earnings"),
 }
 # Routes taking another user's id, and what a stranger gets back: 404 where even existence is private.
 IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
@@ -53,6 +58,9 @@ IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("POST", "/api/shop/products/{product_id}/image"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
     # Removes from the caller's own cart: fine to call, must not touch the owner's cart.
     ("POST", "/api/shop/cart/items/{product_id}/remove"): (200, {}),
+    ("POST", "/api/attribution/coupons/{coupon_id}/pause"): (404, {}),
+    ("POST", "/api/attribution/coupons/{coupon_id}/resume"): (404, {}),
+    ("GET", "/api/attribution/orders/{order_id}/receipt"): (404, {}),
 }
 
 
@@ -68,7 +76,7 @@ def shop_routes(app: Litestar) -> set[tuple[str, str]]:
     """Every (method, path) of the JSON shop and admin API, path parameters without their types."""
     found = set()
     for route in app.routes:
-        if route.path.startswith(("/api/shop", "/api/admin")):
+        if route.path.startswith(("/api/shop", "/api/admin", "/api/attribution")):
             path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
             found |= {(method, path) for method in route.methods if method not in ("OPTIONS", "HEAD")}
     return found
@@ -90,10 +98,14 @@ class Victim:
     shipped_order: str
     disputed_order: str
     dispute_id: str
+    creator: str  # a creator who credited the paid order with a coupon
+    coupon_id: str
 
     def ids(self, path: str) -> str:
         order = self.shipped_order if path.endswith(("confirm-delivery", "disputes")) else self.paid_order
-        return path.format(order_id=order, dispute_id=self.dispute_id, product_id=self.product_id)
+        return path.format(
+            order_id=order, dispute_id=self.dispute_id, product_id=self.product_id, coupon_id=self.coupon_id
+        )
 
 
 async def buy_one(client: AsyncClient, buyer: str, product_id: str) -> str:
@@ -107,7 +119,15 @@ async def victim(client: AsyncClient, app: Litestar) -> Victim:
     seller, product_id = await seller_with_product(client, price=2500, stock=10)
     _, buyer = await signed_in(client)
     admin = await make_admin(client, app)
-    paid, shipped, disputed = [await buy_one(client, buyer, product_id) for _ in range(3)]
+    _, creator = await signed_in(client, ["influencer"])
+    coupon = await call(
+        client, "POST", "/api/attribution/coupons", creator, json={"code": "VICTIM5", "discount_bps": 500}
+    )
+    assert coupon.status_code == 201, coupon.text
+    paid = await checkout(client, buyer, [{"product_id": product_id, "quantity": 1}], coupon_code="VICTIM5")
+    assert paid.status_code == 201, paid.text
+    paid = paid.json()["orders"][0]["id"]
+    shipped, disputed = [await buy_one(client, buyer, product_id) for _ in range(2)]
     for order_id in (shipped, disputed):
         done = await client.post(f"/api/shop/orders/{order_id}/ship", headers=bearer(seller), json=TRACKING)
         assert done.status_code == 200, done.text
@@ -119,7 +139,9 @@ async def victim(client: AsyncClient, app: Litestar) -> Victim:
     assert opened.status_code == 201, opened.text
     carted = await client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id})
     assert carted.status_code == 200, carted.text
-    return Victim(seller, buyer, admin, product_id, paid, shipped, disputed, opened.json()["id"])
+    return Victim(
+        seller, buyer, admin, product_id, paid, shipped, disputed, opened.json()["id"], creator, coupon.json()["id"]
+    )
 
 
 async def snapshot(client: AsyncClient, a: Victim) -> dict[str, Any]:
@@ -140,6 +162,8 @@ async def snapshot(client: AsyncClient, a: Victim) -> dict[str, Any]:
         "cart": await read("/api/shop/cart", a.buyer),
         "balances": await read("/api/shop/balances", a.seller),
         "ledger": await read("/api/admin/ledger/trial-balance", a.admin),
+        "coupons": await read("/api/attribution/coupons", a.creator),
+        "receipt": await read(f"/api/attribution/orders/{a.paid_order}/receipt", a.creator),
     }
 
 
