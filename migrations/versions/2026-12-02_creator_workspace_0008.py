@@ -1,6 +1,6 @@
 """creator_workspace: coupons can be paused; a creator's storefront has an avatar and a few external links
 
-Revision ID: MIGRATION
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 10:00:00
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "MIGRATION"
+revision: str = "0008"
 down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
