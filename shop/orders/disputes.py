@@ -38,12 +38,12 @@ class DisputeService:
 
     async def open(self, buyer: CurrentUser, order_id: UUID, data: DisputeIn, photos: Sequence[bytes] = ()) -> Dispute:
         """Open a dispute; its detail and ``photos`` become the first message of its thread."""
-        checked = dispute_threads.checked_photos(photos)
         order = await self.orders.locked(order_id)
         if order.buyer_id != buyer.id:
             if buyer.id == order.seller_id or buyer.has(Role.ADMIN):
                 raise Forbidden("not_your_order", "Only the buyer can open a dispute.")
             raise NotFound("order_not_found", f"There is no order {order_id}.")
+        checked = dispute_threads.checked_photos(photos)
         now = self.clock.now()
         if order.shipped_at is None or order.status not in (S.SHIPPED, S.COMPLETED, S.PARTIALLY_REFUNDED):
             raise Conflict(
@@ -111,7 +111,8 @@ class DisputeService:
         amount = data.amount.to_money() if data.amount else requested
         if not is_admin and amount != requested:
             return await self._offer(dispute, order, actor, amount, requested)
-        return await self._refund(dispute, order, actor, amount, data.note)
+        # The seller's note is in the thread already; the resolution note is the admin's reason for a decision.
+        return await self._refund(dispute, order, actor, amount, data.note if is_admin else "")
 
     async def accept_offer(self, user: CurrentUser, dispute_id: UUID) -> Dispute:
         """The buyer takes the seller's partial refund: the money goes back and the dispute closes."""
@@ -126,9 +127,9 @@ class DisputeService:
 
     async def write(self, user: CurrentUser, dispute_id: UUID, body: str, photos: Sequence[bytes]) -> ThreadMessage:
         """Add a message (and photos) to an undecided dispute's thread, as its buyer, its seller or an admin."""
+        dispute = await self.get(user, dispute_id)
         checked = dispute_threads.checked_photos(photos)
         text = dispute_threads.checked_body(body, checked)
-        dispute = await self.get(user, dispute_id)
         if dispute.status not in ACTIVE:
             raise Conflict("dispute_closed", f"This dispute is {dispute.status}.", dispute_status=dispute.status)
         message = await dispute_threads.post(self.session, dispute, user.id, text, checked, self.clock.now())

@@ -1,6 +1,7 @@
-"""A dispute's page, for its buyer, its seller and admins: where it stands, what the reader does next, the thread
-with its photos, and the forms for each side's answer (the seller's refund, offer or rejection; the buyer's answer
-to an offer). Plain forms that answer with a redirect, or the page again with each error beside its field.
+"""The reader's disputes, and a dispute's page for its buyer, its seller and admins: where it stands, what the
+reader does next, the thread with its photos, and the forms for each side's answer (the seller's refund, offer or
+rejection; the buyer's answer to an offer). Plain forms that answer with a redirect, or the page again with each
+error beside its field.
 """
 
 from __future__ import annotations
@@ -58,10 +59,16 @@ def _resolve_in(values: dict[str, str], currency: str) -> ResolveIn:
 
 
 class DisputePages(Controller):
-    path = "/shop/disputes/{dispute_id:uuid}"
+    path = "/shop/disputes"
     guards = [requires_signed_in]
 
     @get("/")
+    async def my_disputes(self, request: Request[Any, Any, Any], disputes: Disputes, carts: Carts) -> Template:
+        """Disputes the reader opened as a buyer or must answer as a seller, newest first."""
+        mine = await disputes.for_user(me(request))
+        return await page(request, "shop/disputes.html", carts, disputes=mine, reader=me(request).id)
+
+    @get("/{dispute_id:uuid}")
     async def dispute_page(
         self,
         request: Request[Any, Any, Any],
@@ -72,7 +79,7 @@ class DisputePages(Controller):
     ) -> Template:
         return await _dispute_page(request, disputes, orders, carts, dispute_id)
 
-    @post("/messages", status_code=200, request_max_body_size=MESSAGE_FORM_MAX_BYTES)
+    @post("/{dispute_id:uuid}/messages", status_code=200, request_max_body_size=MESSAGE_FORM_MAX_BYTES)
     async def write(
         self,
         request: HTMXRequest,
@@ -92,7 +99,7 @@ class DisputePages(Controller):
             return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
         return go(request, f"/shop/disputes/{dispute_id}#thread")
 
-    @post("/answer", status_code=200)
+    @post("/{dispute_id:uuid}/answer", status_code=200)
     async def answer(
         self,
         request: HTMXRequest,
@@ -114,7 +121,7 @@ class DisputePages(Controller):
             return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
         return go(request, f"/shop/disputes/{dispute_id}")
 
-    @post("/accept-offer", status_code=200)
+    @post("/{dispute_id:uuid}/accept-offer", status_code=200)
     async def accept_offer(
         self,
         request: HTMXRequest,
@@ -132,7 +139,7 @@ class DisputePages(Controller):
             return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
         return go(request, f"/shop/disputes/{dispute_id}")
 
-    @post("/escalate", status_code=200)
+    @post("/{dispute_id:uuid}/escalate", status_code=200)
     async def escalate(
         self,
         request: HTMXRequest,

@@ -58,20 +58,25 @@ def deadlines(o: Order, shop: ShopSettings) -> list[Deadline]:
     def after(length: timedelta, step: str) -> str:
         return f"{duration(length)} after {step}"
 
-    ship_by = o.ship_by or o.created_at + shop.ship_by
     if o.shipped_at is not None:
         shipping = Deadline("Shipped", o.shipped_at, "", "shipped-at")
-    else:
-        shipping = Deadline("Ship by", ship_by if o.status == OrderStatus.PAID else None, "not shipped", "ship-by")
+    else:  # the ship-by deadline is cleared once the order is cancelled
+        shipping = Deadline("Ship by", o.ship_by, "not shipped", "ship-by")
+    over = o.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
     if o.completed_at is not None:
         confirm = Deadline("Delivery confirmed", o.completed_at, "", "completed-at")
     elif o.auto_confirm_at is not None:
         confirm = Deadline("Confirmed automatically on", o.auto_confirm_at, "", "auto-confirm")
+    elif o.status == OrderStatus.DISPUTED:
+        confirm = Deadline("Confirmed automatically", None, "paused during the dispute", "auto-confirm")
     else:
-        pending = after(shop.auto_confirm_after, "shipping") if o.shipped_at is None else "paused during a dispute"
+        pending = "does not apply" if over else after(shop.auto_confirm_after, "shipping")
         confirm = Deadline("Confirmed automatically", None, pending, "auto-confirm")
-    words = after(shop.dispute_window, "delivery is confirmed") if o.dispute_until is None else ""
-    protection = Deadline("Buyer Protection until", o.dispute_until, words, "protection-until")
+    if o.dispute_until is not None or over:
+        protection = Deadline("Buyer Protection until", o.dispute_until, "does not apply", "protection-until")
+    else:
+        words = after(shop.dispute_window, "delivery is confirmed")
+        protection = Deadline("Buyer Protection until", None, words, "protection-until")
     return [shipping, confirm, protection]
 
 

@@ -11,7 +11,7 @@ from httpx import AsyncClient, Response
 
 from tests.factories import PASSWORD, bearer
 from tests.pages import HTML, browse_as, csrf_token, submit
-from tests.shop.helpers import usd
+from tests.shop.helpers import make_admin, usd
 from tests.shop.web.test_pages import checkout_form, in_cart, my_orders, seller_with_product
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -36,8 +36,9 @@ async def upload(
     )
 
 
-async def bought_and_shipped(client: AsyncClient) -> dict[str, Any]:
-    """The seller's token and email, the buyer's email, and the buyer's order (bought in the browser), shipped."""
+async def bought_and_shipped(client: AsyncClient, then: Any = None) -> dict[str, Any]:
+    """The seller's token and email, the buyer's email, and the buyer's order (bought in the browser), shipped;
+    ``then(order_id)`` runs before the order ships."""
     seller, product_id = await seller_with_product(client, price=2500)
     seller_email = (await client.get("/api/me", headers=bearer(seller))).json()["email"]
     buyer = await browse_as(client)
@@ -45,6 +46,8 @@ async def bought_and_shipped(client: AsyncClient) -> dict[str, Any]:
     page = await client.get("/shop/checkout", headers=HTML)
     assert (await submit(client, "/shop/checkout", checkout_form(page.text))).status_code == 303
     (order,) = await my_orders(client)
+    if then:
+        await then(order["id"])
     shipped = await client.post(f"/api/shop/orders/{order['id']}/ship", headers=bearer(seller), json=TRACKING)
     assert shipped.status_code == 200, shipped.text
     return {"seller": seller, "seller_email": seller_email, "buyer_email": buyer["email"], "order": order}
@@ -70,7 +73,12 @@ def dispute_link(page: str) -> str:
 async def test_order_page_shows_dates_and_address_to_its_buyer_and_seller_and_to_no_one_else(
     client: AsyncClient,
 ) -> None:
-    case = await bought_and_shipped(client)
+    async def before_shipping(order_id: str) -> None:
+        paid = await client.get(f"/shop/orders/{order_id}", headers=HTML)
+        assert re.search(r'data-testid="ship-by"><dt>Ship by</dt><dd><time datetime="[^"]+">\d+ \w+ \d{4}', paid.text)
+        assert "30 days after shipping" in paid.text
+
+    case = await bought_and_shipped(client, before_shipping)
     order_id = case["order"]["id"]
     listed = await client.get("/shop/orders", headers=HTML)
     assert f'href="/shop/orders/{order_id}"' in listed.text
@@ -121,6 +129,9 @@ async def test_seller_offers_a_partial_refund_with_a_message_and_the_buyer_accep
     path = f"/shop/disputes/{case['dispute']['id']}"
 
     await sign_in_as(client, case["seller_email"])
+    to_answer = await client.get("/shop/disputes", headers=HTML)
+    assert to_answer.text.count('data-testid="dispute-row"') == 1 and "You sold" in to_answer.text
+    assert f'href="{path}"' in to_answer.text
     seller_page = await client.get(path, headers=HTML)
     assert "Your answer is due" in seller_page.text and 'data-testid="answer-form"' in seller_page.text
     too_much = await submit(client, f"{path}/answer", {"answer": "partial", "amount": "30", "note": "No"})
@@ -130,6 +141,8 @@ async def test_seller_offers_a_partial_refund_with_a_message_and_the_buyer_accep
     assert offered.status_code == 303
 
     await sign_in_as(client, case["buyer_email"])
+    opened = await client.get("/shop/disputes", headers=HTML)
+    assert "You bought" in opened.text and "Partial refund offered" in opened.text
     buyer_page = await client.get(path, headers=HTML)
     assert "offers $10.00 back" in buyer_page.text and "Sorry about it" in buyer_page.text
     accepted = await submit(client, f"{path}/accept-offer", {})
@@ -167,6 +180,7 @@ async def test_a_stranger_finds_no_dispute_page_and_cannot_post_to_it(client: As
     await browse_as(client, ["buyer", "seller"], name="Stranger")
 
     assert (await client.get(path, headers=HTML)).status_code == 404
+    assert 'data-testid="dispute-row"' not in (await client.get("/shop/disputes", headers=HTML)).text
     for action, form in (
         ("messages", {"body": "Hi"}),
         ("answer", {"answer": "full"}),
@@ -179,3 +193,30 @@ async def test_a_stranger_finds_no_dispute_page_and_cannot_post_to_it(client: As
     thread = (await client.get(f"/api/shop/disputes/{case['dispute']['id']}/messages")).json()["items"]
     assert [m["body"] for m in thread] == ["The lamp is cracked."]
     assert (await client.get(f"/api/shop/disputes/{case['dispute']['id']}")).json()["status"] == "open"
+
+
+async def test_an_admin_reads_an_escalated_dispute_writes_in_it_and_is_sent_to_the_queue_to_decide(
+    client: AsyncClient, app: Any
+) -> None:
+    case = await disputed(client)
+    dispute_id = case["dispute"]["id"]
+    rejected = await client.post(
+        f"/api/shop/disputes/{dispute_id}/resolve",
+        headers=bearer(case["seller"]),
+        json={"outcome": "reject", "note": "It left here intact."},
+    )
+    assert rejected.status_code == 200, rejected.text
+    admin = await make_admin(client, app)
+    await sign_in_as(client, (await client.get("/api/me", headers=bearer(admin))).json()["email"])
+
+    queue = await client.get("/admin/disputes", headers=HTML)
+    assert f'href="/shop/disputes/{dispute_id}"' in queue.text
+    page = await client.get(f"/shop/disputes/{dispute_id}", headers=HTML)
+    assert page.status_code == 200 and "decide it in the dispute queue" in page.text
+    assert "It left here intact." in page.text and 'data-testid="evidence"' in page.text
+    assert 'data-testid="answer-form"' not in page.text
+    assert (await upload(client, f"/shop/disputes/{dispute_id}/messages", {"body": "Checking"}, [])).status_code == 303
+
+    await sign_in_as(client, case["buyer_email"])
+    thread = (await client.get(f"/api/shop/disputes/{dispute_id}/messages")).json()["items"]
+    assert [m["party"] for m in thread] == ["buyer", "seller", "admin"]
