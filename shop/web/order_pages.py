@@ -181,13 +181,15 @@ class OrderPages(Controller):
         try:
             order = await orders.visible(me(request), order_id)
             photos = await photo_uploads(form)
-            await disputes.open(me(request), order_id, _dispute_in(values, order.currency), photos)
+            dispute = await disputes.open(me(request), order_id, _dispute_in(values, order.currency), photos)
         except DomainError as exc:
             await db_session.rollback()
             failed = {"id": order_id, "errors": field_errors(exc), "values": values}
             if request.htmx:
                 return await _order_card(request, orders, disputes, state, order_id, None, exc.status, failed)
             return await _orders_page(request, orders, disputes, carts, state, exc.status, failed=failed)
+        if not request.htmx:  # without JavaScript, the dispute's own page is where the conversation goes on
+            return Redirect(f"/shop/disputes/{dispute.id}", status_code=303)
         answer_in = duration(state.settings.shop.dispute_response)
         done = toast("Dispute opened", f"The seller has {answer_in} to answer; then LiveCommerce decides.")
         return await _order_card(request, orders, disputes, state, order_id, done)

@@ -116,7 +116,8 @@ async def test_buyer_opens_a_dispute_with_a_photo_and_a_file_that_is_no_image_is
     assert (await client.get("/api/shop/disputes")).json() == []
 
     opened = await upload(client, f"/shop/orders/{order_id}/disputes", form, [("crack.png", PNG, "image/png")])
-    assert opened.status_code == 303
+    (dispute,) = (await client.get("/api/shop/disputes")).json()
+    assert opened.status_code == 303 and opened.headers["location"] == f"/shop/disputes/{dispute['id']}"
     order_page = await client.get(f"/shop/orders/{order_id}", headers=HTML)
     page = await client.get(dispute_link(order_page.text), headers=HTML)
     assert page.status_code == 200 and 'data-testid="evidence"' in page.text and "Cracked" in page.text
