@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import User
@@ -22,6 +22,8 @@ from shop.models import Dispute, DisputeEvidence, DisputeMessage
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 MAX_PHOTOS = 3
+# Photos are stored in the database: a cap per dispute bounds what one conversation can take.
+MAX_PHOTOS_PER_DISPUTE = 12
 MAX_BODY_CHARS = 2000
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}
 
@@ -99,7 +101,19 @@ async def post(
     photos: Sequence[tuple[str, bytes]],
     now: datetime,
 ) -> DisputeMessage:
-    """Add a message whose body and photos were already checked (:func:`checked_body`, :func:`checked_photos`)."""
+    """Add a message whose body and photos were already checked (:func:`checked_body`, :func:`checked_photos`).
+
+    Raises:
+        RuleBroken: ``too_many_photos`` when the dispute would hold more than ``MAX_PHOTOS_PER_DISPUTE``.
+    """
+    if photos:
+        held = await session.scalar(select(func.count()).where(DisputeEvidence.dispute_id == dispute.id)) or 0
+        if held + len(photos) > MAX_PHOTOS_PER_DISPUTE:
+            left = MAX_PHOTOS_PER_DISPUTE - held
+            raise _photo_error(
+                "too_many_photos",
+                f"A dispute holds at most {MAX_PHOTOS_PER_DISPUTE} photos; {left} more can be added.",
+            )
     message = DisputeMessage(dispute_id=dispute.id, author_id=author_id, body=body, at=now)
     session.add(message)
     await session.flush()

@@ -204,3 +204,18 @@ async def test_a_decided_dispute_takes_no_more_messages(client: AsyncClient) -> 
 
     assert late.status_code == 409
     assert len(await thread(client, buyer, case["id"])) == 1
+
+
+async def test_a_dispute_holds_a_bounded_number_of_photos(client: AsyncClient) -> None:
+    _, buyer, order = await shipped_order(client)
+    case = await opened(client, buyer, order["id"], 5000)
+    three = [("p.png", PNG, "image/png")] * 3
+    for _ in range(4):
+        assert (await write(client, buyer, case["id"], "More", three)).status_code == 201
+
+    refused = await write(client, buyer, case["id"], "One more", [("p.png", PNG, "image/png")])
+
+    assert refused.status_code == 422 and refused.json()["type"] == "/problems/too_many_photos"
+    assert [e["field"] for e in refused.json()["errors"]] == ["photos"]
+    assert len(await thread(client, buyer, case["id"])) == 5
+    assert (await write(client, buyer, case["id"], "Words still fit")).status_code == 201
