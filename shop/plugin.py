@@ -23,6 +23,7 @@ from shop.web.attribution_api import ATTRIBUTION_CONTROLLERS
 from shop.web.catalog_api import CATALOG_CONTROLLERS
 from shop.web.creator_pages import CREATOR_PAGES
 from shop.web.deps import SHOP_DEPENDENCIES
+from shop.web.disputes_api import DISPUTE_CONTROLLERS
 from shop.web.orders_api import ORDER_CONTROLLERS
 from shop.web.pages import SHOP_PAGES
 from shop.web.report_pages import REPORT_PAGES
@@ -52,7 +53,12 @@ class ShopPlugin(InitPluginProtocol):
                 Router(
                     "/",
                     dependencies=SHOP_DEPENDENCIES,
-                    route_handlers=[*CATALOG_CONTROLLERS, *ORDER_CONTROLLERS, *ADMIN_CONTROLLERS],
+                    route_handlers=[
+                        *CATALOG_CONTROLLERS,
+                        *ORDER_CONTROLLERS,
+                        *DISPUTE_CONTROLLERS,
+                        *ADMIN_CONTROLLERS,
+                    ],
                 ),
                 Router(
                     "/",

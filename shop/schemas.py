@@ -204,6 +204,27 @@ class DisputeOut(Struct):
     opened_at: datetime
     respond_by: datetime | None
     resolved_at: datetime | None
+    offered_refund: Money | None = None  # the seller's partial refund offer, once made
+
+
+class PhotoOut(Struct):
+    id: UUID
+    content_type: str
+    size: int
+    url: str  # served only to the dispute's buyer, seller and admins
+
+
+class DisputeMessageOut(Struct):
+    id: UUID
+    author: SellerOut
+    party: str  # "buyer", "seller" or "admin"
+    body: str
+    at: datetime
+    photos: list[PhotoOut]
+
+
+class DisputeThreadOut(Struct):
+    items: list[DisputeMessageOut]
 
 
 class BalancesOut(Struct):

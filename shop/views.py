@@ -11,8 +11,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.money import Money
 from shop.catalog.products import CatalogService, ProductView
 from shop.models import Dispute
+from shop.orders.dispute_threads import ThreadMessage
 from shop.orders.lifecycle import OrderView
-from shop.schemas import DisputeOut, OrderEventOut, OrderLineOut, OrderOut, ProductOut, SellerOut
+from shop.schemas import (
+    DisputeMessageOut,
+    DisputeOut,
+    OrderEventOut,
+    OrderLineOut,
+    OrderOut,
+    PhotoOut,
+    ProductOut,
+    SellerOut,
+)
 
 
 def product_out(view: ProductView) -> ProductOut:
@@ -76,6 +86,22 @@ def dispute_out(d: Dispute) -> DisputeOut:
         opened_at=d.opened_at,
         respond_by=d.respond_by,
         resolved_at=d.resolved_at,
+        offered_refund=Money(d.offered_minor, d.currency) if d.offered_minor is not None else None,
+    )
+
+
+def photo_url(dispute_id: UUID, photo_id: UUID) -> str:
+    return f"/api/shop/disputes/{dispute_id}/photos/{photo_id}"
+
+
+def message_out(dispute_id: UUID, m: ThreadMessage) -> DisputeMessageOut:
+    return DisputeMessageOut(
+        id=m.id,
+        author=SellerOut(m.author_id, m.author_name),
+        party=m.party,
+        body=m.body,
+        at=m.at,
+        photos=[PhotoOut(p.id, p.content_type, p.size, photo_url(dispute_id, p.id)) for p in m.photos],
     )
 
 

@@ -1,4 +1,4 @@
-"""shop_* tables, one module per concept: catalog, orders, ledger, attribution.
+"""shop_* tables, one module per concept: catalog, orders, ledger, attribution, dispute threads.
 
 Money is always two columns, an integer amount in minor units (64-bit, ``kernel.db.MinorUnits``) and an ISO 4217
 currency. Users are referenced by table name (``auth_user.id``); no ORM relationship crosses a domain. Importing
@@ -15,6 +15,7 @@ from shop.models.attribution import (
     Touch,
 )
 from shop.models.catalog import Category, Deal, Product
+from shop.models.disputes import DisputeEvidence, DisputeMessage
 from shop.models.ledger import JournalEntry, Payout, Posting
 from shop.models.orders import (
     CartItem,
@@ -41,6 +42,8 @@ __all__ = [
     "Coupon",
     "Deal",
     "Dispute",
+    "DisputeEvidence",
+    "DisputeMessage",
     "DisputeReason",
     "DisputeStatus",
     "IdempotencyKey",

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import JsonDocument, MinorUnits
@@ -40,6 +40,7 @@ class OrderAction(StrEnum):
     DISPUTE_REFUNDED = "dispute_refunded"
     DISPUTE_ESCALATED = "dispute_escalated"
     DISPUTE_REJECTED = "dispute_rejected"
+    DISPUTE_OFFERED = "dispute_offered"  # the seller offers less than asked; the buyer accepts or escalates
 
 
 class DisputeReason(StrEnum):
@@ -50,7 +51,8 @@ class DisputeReason(StrEnum):
 
 class DisputeStatus(StrEnum):
     OPEN = "open"  # waiting for the seller
-    ESCALATED = "escalated"  # rejected by the seller or ignored past the deadline: the admin queue
+    OFFERED = "offered"  # the seller offered a partial refund: waiting for the buyer to accept or escalate
+    ESCALATED = "escalated"  # rejected by the seller, declined by the buyer or ignored past the deadline: admins
     REFUNDED = "refunded"
     REJECTED = "rejected"
 
@@ -195,3 +197,5 @@ class Dispute(UUIDv7Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
     refunded_minor: Mapped[MinorUnits] = mapped_column(default=0)
     resolution_note: Mapped[str] = mapped_column(Text, default="")
+    # The seller's partial refund offer while the dispute is ``offered``; kept afterwards as a record.
+    offered_minor: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -1,5 +1,5 @@
-"""Deadlines the sweeper applies: ship-by cancellations, auto-confirmations, disputes a seller ignored, and the
-charges of abandoned checkouts (shop.orders.intents).
+"""Deadlines the sweeper applies: ship-by cancellations, auto-confirmations, disputes a seller ignored or whose
+offer the buyer left unanswered, and the charges of abandoned checkouts (shop.orders.intents).
 
 Each due row is handled in its own transaction through the same service methods a user's request uses; rows are
 claimed with SKIP LOCKED, so several workers split the work and a failure only retries that row next tick.
@@ -26,6 +26,8 @@ from shop.orders.intents import reconcile_job
 from shop.orders.lifecycle import OrderService
 
 BATCH = 50
+# A seller who does not answer, or a buyer who leaves the seller's offer unanswered, hands the dispute to admins.
+AWAITING_ANSWER = (DisputeStatus.OPEN, DisputeStatus.OFFERED)
 
 
 def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list[Job]:
@@ -74,10 +76,10 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
     async def escalate_ignored_disputes(db: Database, clock: Clock) -> int:
         async def act(session: AsyncSession, dispute_id: UUID) -> None:
             dispute = await session.get(Dispute, dispute_id, with_for_update=True)
-            if dispute and dispute.status == DisputeStatus.OPEN and dispute.respond_by <= clock.now():
+            if dispute and dispute.status in AWAITING_ANSWER and dispute.respond_by <= clock.now():
                 await DisputeService(session, clock, settings, orders(session, clock)).escalate_overdue(dispute)
 
-        query = select(Dispute.id).where(Dispute.status == DisputeStatus.OPEN)
+        query = select(Dispute.id).where(Dispute.status.in_(AWAITING_ANSWER))
         return await each_due(db, clock, query, Dispute.respond_by, act)
 
     return [

@@ -11,7 +11,7 @@ from typing import Any
 
 from kernel.money import MINOR_UNITS, Money
 from kernel.web import format_money
-from shop.models import OrderAction, OrderStatus
+from shop.models import DisputeStatus, OrderAction, OrderStatus
 from shop.money.ledger import EntryKind
 
 STATUS_LABELS: dict[str, str] = {
@@ -28,6 +28,14 @@ DISPUTE_REASONS = {
     "not_received": "It never arrived",
     "damaged": "It arrived damaged",
     "not_as_described": "It is not as described",
+}
+
+DISPUTE_STATES: dict[str, str] = {
+    DisputeStatus.OPEN: "Waiting for the seller",
+    DisputeStatus.OFFERED: "Partial refund offered",
+    DisputeStatus.ESCALATED: "With LiveCommerce",
+    DisputeStatus.REFUNDED: "Refunded",
+    DisputeStatus.REJECTED: "Closed without a refund",
 }
 
 A = OrderAction
@@ -84,6 +92,9 @@ def event_line(action: str, detail: dict[str, Any]) -> str:
         return "Dispute passed to LiveCommerce for a decision"
     if action == A.DISPUTE_REJECTED:
         return "Dispute closed without a refund"
+    if action == A.DISPUTE_OFFERED:
+        amount = detail.get("amount")
+        return f"The seller offered a partial refund of {format_money(amount)}" if amount else "Partial refund offered"
     return action.replace("_", " ").capitalize()
 
 
@@ -151,5 +162,6 @@ HELPERS = {
     "status_label": status_label,
     "event_line": event_line,
     "reasons": DISPUTE_REASONS,
+    "dispute_states": DISPUTE_STATES,
     "posting_kinds": POSTING_KINDS,
 }

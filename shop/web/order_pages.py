@@ -1,11 +1,12 @@
-"""The buyer's orders page: status, items, tracking and timeline of each order, with "Confirm delivery" and the
-Buyer Protection dispute form where they apply. Same shape as shop.web.pages: plain forms that htmx upgrades.
+"""The buyer's orders page and an order's own page (for its buyer, its seller and admins): status, items, dates,
+shipping address, tracking and timeline, with "Confirm delivery" and the Buyer Protection dispute form (photos
+included) where they apply to the buyer. Same shape as shop.web.pages: plain forms that htmx upgrades.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -17,15 +18,18 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth import requires_signed_in
+from kernel.auth import CurrentUser, requires_signed_in
 from kernel.errors import DomainError
-from shop.models import Dispute, OrderStatus
+from kernel.settings import ShopSettings
+from shop.models import Dispute, Order, OrderStatus
 from shop.orders.carts import CartService
+from shop.orders.dispute_threads import MAX_PHOTO_BYTES, MAX_PHOTOS
 from shop.orders.disputes import DisputeService
 from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import DisputeIn, OrderOut
 from shop.views import order_out
 from shop.web.display import duration
+from shop.web.dispute_pages import photo_uploads
 from shop.web.forms import convert, field_errors, minor_units
 from shop.web.rendering import fragment, me, page, toast
 
@@ -34,26 +38,71 @@ Orders = NamedDependency[OrderService]
 Disputes = NamedDependency[DisputeService]
 PAGE_SIZE = 10
 DISPUTABLE = (OrderStatus.SHIPPED, OrderStatus.COMPLETED, OrderStatus.PARTIALLY_REFUNDED)
+# The dispute form carries the photos too, so it may be as large as a thread message.
+DISPUTE_FORM_MAX_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 64 * 1024
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One of an order's dates: when it is due (or happened), or in words when it is not fixed yet."""
+
+    label: str
+    at: datetime | None
+    words: str
+    testid: str
+
+
+def deadlines(o: Order, shop: ShopSettings) -> list[Deadline]:
+    """Ship-by, auto-confirm and Buyer Protection dates; each is fixed only once the step before it happens."""
+
+    def after(length: timedelta, step: str) -> str:
+        return f"{duration(length)} after {step}"
+
+    if o.shipped_at is not None:
+        shipping = Deadline("Shipped", o.shipped_at, "", "shipped-at")
+    else:  # the ship-by deadline is cleared once the order is cancelled
+        shipping = Deadline("Ship by", o.ship_by, "not shipped", "ship-by")
+    over = o.status in (OrderStatus.CANCELLED, OrderStatus.REFUNDED)
+    if o.completed_at is not None:
+        confirm = Deadline("Delivery confirmed", o.completed_at, "", "completed-at")
+    elif o.auto_confirm_at is not None:
+        confirm = Deadline("Confirmed automatically on", o.auto_confirm_at, "", "auto-confirm")
+    elif o.status == OrderStatus.DISPUTED:
+        confirm = Deadline("Confirmed automatically", None, "paused during the dispute", "auto-confirm")
+    else:
+        pending = "does not apply" if over else after(shop.auto_confirm_after, "shipping")
+        confirm = Deadline("Confirmed automatically", None, pending, "auto-confirm")
+    if o.dispute_until is not None or over:
+        protection = Deadline("Buyer Protection until", o.dispute_until, "does not apply", "protection-until")
+    else:
+        words = after(shop.dispute_window, "delivery is confirmed")
+        protection = Deadline("Buyer Protection until", None, words, "protection-until")
+    return [shipping, confirm, protection]
 
 
 @dataclass(frozen=True)
 class OrderCard:
-    """An order as its buyer sees it, with what they may do next (the services still decide)."""
+    """An order as its reader sees it, with what they may do next (the services still decide)."""
 
     view: OrderView
     out: OrderOut
     dispute: Dispute | None
+    dates: list[Deadline]
+    is_buyer: bool
     can_confirm: bool
     can_dispute: bool
 
 
-def order_cards(views: list[OrderView], disputes: list[Dispute], now: datetime) -> list[OrderCard]:
+def order_cards(
+    views: list[OrderView], disputes: list[Dispute], reader: CurrentUser, now: datetime, shop: ShopSettings
+) -> list[OrderCard]:
     latest: dict[UUID, Dispute] = {}
     for d in disputes:  # newest first
         latest.setdefault(d.order_id, d)
     cards = []
     for view in views:
         o = view.order
+        is_buyer = o.buyer_id == reader.id
         window_open = o.dispute_until is None or now <= o.dispute_until
         disputable = o.shipped_at is not None and o.status in DISPUTABLE and o.refundable.amount_minor > 0
         cards.append(
@@ -61,8 +110,10 @@ def order_cards(views: list[OrderView], disputes: list[Dispute], now: datetime) 
                 view,
                 order_out(view),
                 latest.get(o.id),
-                can_confirm=o.status == OrderStatus.SHIPPED,
-                can_dispute=disputable and window_open,
+                deadlines(o, shop),
+                is_buyer,
+                can_confirm=is_buyer and o.status == OrderStatus.SHIPPED,
+                can_dispute=is_buyer and disputable and window_open,
             )
         )
     return cards
@@ -95,6 +146,18 @@ class OrderPages(Controller):
     ) -> Template:
         return await _orders_page(request, orders, disputes, carts, state, cursor=cursor, placed=placed)
 
+    @get("/{order_id:uuid}")
+    async def order_page(
+        self,
+        request: Request[Any, Any, Any],
+        order_id: FromPath[UUID],
+        orders: Orders,
+        disputes: Disputes,
+        carts: Carts,
+    ) -> Template:
+        """One order for its buyer, its seller or an admin, with its disputes; anyone else finds nothing."""
+        return await _order_page(request, orders, disputes, carts, order_id)
+
     @post("/{order_id:uuid}/confirm-delivery", status_code=200)
     async def confirm_delivery(
         self, request: HTMXRequest, order_id: FromPath[UUID], orders: Orders, disputes: Disputes, state: State
@@ -102,7 +165,7 @@ class OrderPages(Controller):
         await orders.confirm_delivery(me(request), order_id)
         return await _order_card(request, orders, disputes, state, order_id, toast("Delivery confirmed", "Thank you!"))
 
-    @post("/{order_id:uuid}/disputes", status_code=200)
+    @post("/{order_id:uuid}/disputes", status_code=200, request_max_body_size=DISPUTE_FORM_MAX_BYTES)
     async def open_dispute(
         self,
         request: HTMXRequest,
@@ -117,13 +180,16 @@ class OrderPages(Controller):
         values = {name: form.get(name, "").strip() for name in ("reason", "amount", "detail")}
         try:
             order = await orders.visible(me(request), order_id)
-            await disputes.open(me(request), order_id, _dispute_in(values, order.currency))
+            photos = await photo_uploads(form)
+            dispute = await disputes.open(me(request), order_id, _dispute_in(values, order.currency), photos)
         except DomainError as exc:
             await db_session.rollback()
             failed = {"id": order_id, "errors": field_errors(exc), "values": values}
             if request.htmx:
                 return await _order_card(request, orders, disputes, state, order_id, None, exc.status, failed)
             return await _orders_page(request, orders, disputes, carts, state, exc.status, failed=failed)
+        if not request.htmx:  # without JavaScript, the dispute's own page is where the conversation goes on
+            return Redirect(f"/shop/disputes/{dispute.id}", status_code=303)
         answer_in = duration(state.settings.shop.dispute_response)
         done = toast("Dispute opened", f"The seller has {answer_in} to answer; then LiveCommerce decides.")
         return await _order_card(request, orders, disputes, state, order_id, done)
@@ -141,7 +207,8 @@ async def _orders_page(
     failed: dict[str, Any] | None = None,
 ) -> Template:
     found, next_cursor = await orders.list_for(me(request), "buyer", None, PAGE_SIZE, cursor)
-    cards = order_cards(await orders.views(found), await disputes.for_user(me(request)), state.clock.now())
+    mine = await disputes.for_user(me(request))
+    cards = order_cards(await orders.views(found), mine, me(request), state.clock.now(), state.settings.shop)
     return await page(
         request,
         "shop/orders.html",
@@ -169,5 +236,15 @@ async def _order_card(
         return Redirect(f"/shop/orders#order-{order_id}", status_code=303)
     order = await orders.visible(me(request), order_id)
     mine = [d for d in await disputes.for_user(me(request)) if d.order_id == order_id]
-    (card,) = order_cards([await orders.view(order)], mine, state.clock.now())
+    (card,) = order_cards([await orders.view(order)], mine, me(request), state.clock.now(), state.settings.shop)
     return fragment("shop/partials/_order.html", status_code=status_code, card=card, failed=failed, toast=done)
+
+
+async def _order_page(
+    request: Request[Any, Any, Any], orders: OrderService, disputes: DisputeService, carts: CartService, order_id: UUID
+) -> Template:
+    state = request.app.state
+    order = await orders.visible(me(request), order_id)
+    its_disputes = await disputes.for_order(me(request), order_id)
+    (card,) = order_cards([await orders.view(order)], its_disputes, me(request), state.clock.now(), state.settings.shop)
+    return await page(request, "shop/order.html", carts, card=card, disputes=its_disputes, failed=None)

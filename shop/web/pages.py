@@ -30,6 +30,7 @@ from shop.orders.checkout import Checkout
 from shop.schemas import CartItemIn
 from shop.views import product_out
 from shop.web.display import CARDS, COUNTRIES, SORTS
+from shop.web.dispute_pages import DISPUTE_PAGES
 from shop.web.forms import checkout_in, checkout_values, convert, field_errors, whole_number
 from shop.web.idempotent import keyed_checkout
 from shop.web.order_pages import OrderPages
@@ -245,4 +246,4 @@ class CheckoutPages(Controller):
         return go(request, f"/shop/orders?placed={answer.body['checkout_id']}")
 
 
-SHOP_PAGES = [CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES]
+SHOP_PAGES = [CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES, *DISPUTE_PAGES]

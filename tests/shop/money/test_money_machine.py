@@ -126,6 +126,7 @@ class DisputeModel:
     requested: int
     respond_by: datetime | None
     status: str = "open"
+    offered: int = 0
 
 
 @dataclass(frozen=True)
@@ -481,13 +482,16 @@ class MoneyMachine(RuleBasedStateMachine):
     @rule(
         index=st.integers(0, 1000),
         any_state=ANY_STATE,
-        answer=st.sampled_from(["accept", "reject", "offer_other_amount"]),
+        answer=st.sampled_from(["accept", "reject", "offer_less", "offer_more"]),
+        share=st.integers(1, 99),
     )
-    def seller_answers(self, index: int, any_state: bool, answer: str) -> None:
+    def seller_answers(self, index: int, any_state: bool, answer: str, share: int) -> None:
+        """``share`` is the percentage of what was asked that an ``offer_less`` offers (at least one cent)."""
         dispute = self.pick(self.disputes, index, any_state, lambda d: d.status == "open")
         body: dict[str, Any] = {"outcome": "reject" if answer == "reject" else "refund"}
-        if answer == "offer_other_amount":
-            body["amount"] = usd(dispute.requested - 1 if dispute.requested > 1 else dispute.requested + 1)
+        offer = max(1, dispute.requested * share // 100) if answer == "offer_less" else dispute.requested + 1
+        if answer in ("offer_less", "offer_more"):
+            body["amount"] = usd(offer)
         response = self.run(
             self.client.post(
                 f"/api/shop/disputes/{dispute.id}/resolve",
@@ -500,13 +504,34 @@ class MoneyMachine(RuleBasedStateMachine):
         elif answer == "reject":
             assert expect(response, 200)["status"] == "escalated"
             dispute.status, dispute.respond_by = "escalated", None
-        elif answer == "offer_other_amount":
-            expect(response, 422, "seller_refunds_requested_amount")
+        elif answer == "offer_more" or (answer == "offer_less" and offer >= dispute.requested):
+            expect(response, 422, "offer_above_request")
+        elif answer == "offer_less":
+            offered = expect(response, 200)
+            assert offered["status"] == "offered" and offered["offered_refund"] == usd(offer)
+            assert offered["refunded"] == usd(0)
+            record("seller offered a partial refund")
+            dispute.status, dispute.offered, dispute.respond_by = "offered", offer, self.now + DISPUTE_RESPONSE
         else:
             assert expect(response, 200)["refunded"] == usd(dispute.requested)
             self._refund(dispute, dispute.requested)
 
-    @precondition(lambda self: any(d.status in ("open", "escalated") for d in self.disputes))
+    @precondition(lambda self: any(d.status == "offered" for d in self.disputes))
+    @rule(index=st.integers(0, 1000), any_state=ANY_STATE, accept=st.booleans())
+    def buyer_answers_offer(self, index: int, any_state: bool, accept: bool) -> None:
+        dispute = self.pick(self.disputes, index, any_state, lambda d: d.status == "offered")
+        path = f"/api/shop/disputes/{dispute.id}/{'accept-offer' if accept else 'escalate'}"
+        response = self.run(self.client.post(path, headers=bearer(self.buyers[dispute.order.buyer])))
+        if dispute.status != "offered":
+            expect(response, 409, "no_offer")
+        elif accept:
+            assert expect(response, 200)["refunded"] == usd(dispute.offered)
+            self._refund(dispute, dispute.offered)
+        else:
+            assert expect(response, 200)["status"] == "escalated"
+            dispute.status, dispute.respond_by = "escalated", None
+
+    @precondition(lambda self: any(d.status in ("open", "offered", "escalated") for d in self.disputes))
     @rule(
         index=st.integers(0, 1000),
         any_state=ANY_STATE,
@@ -516,7 +541,7 @@ class MoneyMachine(RuleBasedStateMachine):
     )
     def admin_decides(self, index: int, any_state: bool, outcome: str, share: int | None, retry: bool) -> None:
         """``share`` is the percentage of what is refundable the admin refunds (None: what the buyer asked for)."""
-        dispute = self.pick(self.disputes, index, any_state, lambda d: d.status in ("open", "escalated"))
+        dispute = self.pick(self.disputes, index, any_state, lambda d: d.status in ("open", "offered", "escalated"))
         self.run(self._admin_decides(dispute, outcome, share, retry))
 
     async def _admin_decides(self, dispute: DisputeModel, outcome: str, share: int | None, retry: bool) -> None:
@@ -528,7 +553,7 @@ class MoneyMachine(RuleBasedStateMachine):
             body["amount"] = usd(amount)
         headers = {**bearer(self.admin), "Idempotency-Key": self.key()}
         response = await self.client.post(f"/api/shop/disputes/{dispute.id}/resolve", json=body, headers=headers)
-        if dispute.status not in ("open", "escalated"):
+        if dispute.status not in ("open", "offered", "escalated"):
             expect(response, 409, "dispute_closed")
             return
         if outcome == "reject":
@@ -578,7 +603,9 @@ class MoneyMachine(RuleBasedStateMachine):
             for o in self.orders
             if o.status in ("shipped", "partially_refunded") and o.auto_confirm_at and o.auto_confirm_at <= self.now
         ]
-        ignored = [d for d in self.disputes if d.status == "open" and d.respond_by and d.respond_by <= self.now]
+        ignored = [
+            d for d in self.disputes if d.status in ("open", "offered") and d.respond_by and d.respond_by <= self.now
+        ]
         shop_jobs = {name: count for name, count in handled.items() if name in SHOP_JOBS}
         assert shop_jobs == {
             "cancel_unshipped": len(unshipped),

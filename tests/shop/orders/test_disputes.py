@@ -166,14 +166,14 @@ async def test_seller_accepting_part_of_the_price_leaves_the_order_partially_ref
     assert await trial_balance_total(client, admin) == 0
 
 
-async def test_seller_can_only_accept_the_amount_the_buyer_asked_for(client: AsyncClient, app) -> None:
+async def test_seller_cannot_refund_more_than_the_buyer_asked_for(client: AsyncClient, app) -> None:
     seller, buyer, order = await shipped_order(client)
     case = await opened(client, buyer, order["id"], 3000)
 
-    lower = await resolve(client, seller, case["id"], "refund", amount=1000)
+    higher = await resolve(client, seller, case["id"], "refund", amount=3001)
 
-    assert lower.status_code == 422
-    assert lower.json()["type"] == "/problems/seller_refunds_requested_amount"
+    assert higher.status_code == 422
+    assert higher.json()["type"] == "/problems/offer_above_request"
     assert (await get_order(client, buyer, order["id"]))["refunded"] == usd(0)
     assert (await client.get(f"/api/shop/disputes/{case['id']}", headers=bearer(buyer))).json()["status"] == "open"
 

@@ -15,6 +15,7 @@ from httpx import AsyncClient, Response
 from litestar import Litestar
 
 from tests.factories import bearer, signed_in
+from tests.pages import HTML, browse_as, submit
 from tests.shop.helpers import ADDRESS, checkout, make_admin, new_key, seller_with_product, trial_balance_total, usd
 
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
@@ -54,6 +55,14 @@ IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ): (404, {"json": {"reason": "damaged", "detail": "", "requested_refund": usd(100)}}),
     ("GET", "/api/shop/disputes/{dispute_id}"): (404, {}),
     ("POST", "/api/shop/disputes/{dispute_id}/resolve"): (404, {"json": {"outcome": "refund"}}),
+    ("GET", "/api/shop/disputes/{dispute_id}/messages"): (404, {}),
+    (
+        "POST",
+        "/api/shop/disputes/{dispute_id}/messages",
+    ): (404, {"data": {"body": "Mine now"}, "files": {"photos": ("x.png", PNG, "image/png")}}),
+    ("GET", "/api/shop/disputes/{dispute_id}/photos/{photo_id}"): (404, {}),
+    ("POST", "/api/shop/disputes/{dispute_id}/accept-offer"): (404, {}),
+    ("POST", "/api/shop/disputes/{dispute_id}/escalate"): (404, {}),
     ("PATCH", "/api/shop/products/{product_id}"): (403, {"json": {"title": "Mine now", "price": usd(1), "stock": 0}}),
     ("POST", "/api/shop/products/{product_id}/image"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
     # Removes from the caller's own cart: fine to call, must not touch the owner's cart.
@@ -61,6 +70,19 @@ IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("POST", "/api/attribution/coupons/{coupon_id}/pause"): (404, {}),
     ("POST", "/api/attribution/coupons/{coupon_id}/resume"): (404, {}),
     ("GET", "/api/attribution/orders/{order_id}/receipt"): (404, {}),
+}
+
+
+# Page routes taking an order or dispute id, and what a stranger's browser gets: the same 404 as a missing one.
+PAGE_IDOR: dict[tuple[str, str], dict[str, str]] = {
+    ("GET", "/shop/orders/{order_id}"): {},
+    ("POST", "/shop/orders/{order_id}/confirm-delivery"): {},
+    ("POST", "/shop/orders/{order_id}/disputes"): {"reason": "damaged", "amount": "1", "detail": ""},
+    ("GET", "/shop/disputes/{dispute_id}"): {},
+    ("POST", "/shop/disputes/{dispute_id}/messages"): {"body": "Mine now"},
+    ("POST", "/shop/disputes/{dispute_id}/answer"): {"answer": "full"},
+    ("POST", "/shop/disputes/{dispute_id}/accept-offer"): {},
+    ("POST", "/shop/disputes/{dispute_id}/escalate"): {},
 }
 
 
@@ -100,11 +122,16 @@ class Victim:
     dispute_id: str
     creator: str  # a creator who credited the paid order with a coupon
     coupon_id: str
+    photo_id: str
 
     def ids(self, path: str) -> str:
         order = self.shipped_order if path.endswith(("confirm-delivery", "disputes")) else self.paid_order
         return path.format(
-            order_id=order, dispute_id=self.dispute_id, product_id=self.product_id, coupon_id=self.coupon_id
+            order_id=order,
+            dispute_id=self.dispute_id,
+            product_id=self.product_id,
+            coupon_id=self.coupon_id,
+            photo_id=self.photo_id,
         )
 
 
@@ -137,10 +164,19 @@ async def victim(client: AsyncClient, app: Litestar) -> Victim:
         json={"reason": "damaged", "detail": "", "requested_refund": usd(1000)},
     )
     assert opened.status_code == 201, opened.text
+    dispute_id = opened.json()["id"]
+    evidence = await client.post(
+        f"/api/shop/disputes/{dispute_id}/messages",
+        headers=bearer(buyer),
+        data={"body": "The box"},
+        files={"photos": ("box.png", PNG, "image/png")},
+    )
+    assert evidence.status_code == 201, evidence.text
     carted = await client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id})
     assert carted.status_code == 200, carted.text
+    photo_id = evidence.json()["photos"][0]["id"]
     return Victim(
-        seller, buyer, admin, product_id, paid, shipped, disputed, opened.json()["id"], creator, coupon.json()["id"]
+        seller, buyer, admin, product_id, paid, shipped, disputed, dispute_id, creator, coupon.json()["id"], photo_id
     )
 
 
@@ -158,6 +194,7 @@ async def snapshot(client: AsyncClient, a: Victim) -> dict[str, Any]:
         ],
         "sales": await read("/api/shop/orders?as=seller", a.seller),
         "dispute": await read(f"/api/shop/disputes/{a.dispute_id}", a.buyer),
+        "thread": await read(f"/api/shop/disputes/{a.dispute_id}/messages", a.buyer),
         "product": await read(f"/api/shop/products/{a.product_id}"),
         "cart": await read("/api/shop/cart", a.buyer),
         "balances": await read("/api/shop/balances", a.seller),
@@ -200,6 +237,30 @@ async def test_stranger_using_another_users_ids_is_refused_and_changes_nothing(
 
     assert await snapshot(client, victim) == before
     assert await trial_balance_total(client, victim.admin) == 0
+
+
+def test_page_matrix_covers_every_order_and_dispute_page(app: Litestar) -> None:
+    pages = set()
+    for route in app.routes:
+        if route.path.startswith(("/shop/orders/", "/shop/disputes/")):
+            path = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+            pages |= {(m, path) for m in route.methods if m not in ("OPTIONS", "HEAD")}
+    assert pages == set(PAGE_IDOR)
+
+
+async def test_stranger_on_another_users_order_and_dispute_pages_finds_nothing_and_changes_nothing(
+    client: AsyncClient, victim: Victim
+) -> None:
+    before = await snapshot(client, victim)
+    await browse_as(client, ["buyer", "seller", "influencer"], name="Stranger")
+
+    for (method, path), form in PAGE_IDOR.items():
+        url = victim.ids(path)
+        response = await (client.get(url, headers=HTML) if method == "GET" else submit(client, url, form))
+        assert response.status_code == 404, (method, path, response.text[:200])
+        assert response.headers["content-type"].startswith("text/html")
+
+    assert await snapshot(client, victim) == before
 
 
 async def test_stranger_lists_show_only_their_own_things(client: AsyncClient, victim: Victim) -> None:
