@@ -13,9 +13,19 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 from litestar import Litestar
+from uuid_utils.compat import uuid7
 
 from tests.factories import bearer, signed_in
-from tests.shop.helpers import ADDRESS, checkout, make_admin, new_key, seller_with_product, trial_balance_total, usd
+from tests.shop.helpers import (
+    ADDRESS,
+    checkout,
+    make_admin,
+    new_key,
+    picture,
+    seller_with_product,
+    trial_balance_total,
+    usd,
+)
 
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -26,6 +36,7 @@ PUBLIC = {
     ("GET", "/api/shop/categories"),
     ("GET", "/api/shop/products"),
     ("GET", "/api/shop/products/{product_id}"),
+    ("GET", "/api/shop/products/{product_id}/images"),
 }
 # Routes that act only on the caller's own things: there is no one else's id to pass them.
 OWN_SCOPE = {
@@ -51,6 +62,11 @@ IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("POST", "/api/shop/disputes/{dispute_id}/resolve"): (404, {"json": {"outcome": "refund"}}),
     ("PATCH", "/api/shop/products/{product_id}"): (403, {"json": {"title": "Mine now", "price": usd(1), "stock": 0}}),
     ("POST", "/api/shop/products/{product_id}/image"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
+    ("POST", "/api/shop/products/{product_id}/images"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
+    ("DELETE", "/api/shop/products/{product_id}/images/{image_id}"): (403, {}),
+    ("PUT", "/api/shop/products/{product_id}/images/order"): (403, {"json": {"image_ids": [str(uuid7())]}}),
+    ("POST", "/api/shop/products/{product_id}/archive"): (403, {}),
+    ("POST", "/api/shop/products/{product_id}/unarchive"): (403, {}),
     # Removes from the caller's own cart: fine to call, must not touch the owner's cart.
     ("POST", "/api/shop/cart/items/{product_id}/remove"): (200, {}),
 }
@@ -90,10 +106,13 @@ class Victim:
     shipped_order: str
     disputed_order: str
     dispute_id: str
+    image_id: str
 
     def ids(self, path: str) -> str:
         order = self.shipped_order if path.endswith(("confirm-delivery", "disputes")) else self.paid_order
-        return path.format(order_id=order, dispute_id=self.dispute_id, product_id=self.product_id)
+        return path.format(
+            order_id=order, dispute_id=self.dispute_id, product_id=self.product_id, image_id=self.image_id
+        )
 
 
 async def buy_one(client: AsyncClient, buyer: str, product_id: str) -> str:
@@ -119,7 +138,11 @@ async def victim(client: AsyncClient, app: Litestar) -> Victim:
     assert opened.status_code == 201, opened.text
     carted = await client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id})
     assert carted.status_code == 200, carted.text
-    return Victim(seller, buyer, admin, product_id, paid, shipped, disputed, opened.json()["id"])
+    pictured = await client.post(
+        f"/api/shop/products/{product_id}/images", headers=bearer(seller), files={"image": ("p.png", picture(), "")}
+    )
+    assert pictured.status_code == 201, pictured.text
+    return Victim(seller, buyer, admin, product_id, paid, shipped, disputed, opened.json()["id"], pictured.json()["id"])
 
 
 async def snapshot(client: AsyncClient, a: Victim) -> dict[str, Any]:
