@@ -29,7 +29,8 @@ from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import ProductIn, ResolveIn, ShipIn
 from shop.views import order_out, product_out
 from shop.web.display import POSTING_KINDS, absolute, major_units, short_id, span
-from shop.web.forms import basis_points, convert, field_errors, minor_units, whole_number
+from shop.web.forms import convert, field_errors, minor_units, product_form, product_values
+from shop.web.product_pages import UPLOAD_BODY_LIMIT, ProductPages, add_pictures
 from shop.web.rendering import fragment, me, my_id, page, toast
 
 Catalog = NamedDependency[CatalogService]
@@ -37,7 +38,6 @@ Carts = NamedDependency[CartService]
 Orders = NamedDependency[OrderService]
 Disputes = NamedDependency[DisputeService]
 Db = NamedDependency[AsyncSession]
-PRODUCT_FIELDS = ("title", "category", "price", "stock", "affiliate_rate", "description")
 
 
 # Seller dashboard -------------------------------------------------------------------------------------------------
@@ -45,22 +45,6 @@ async def _balances(session: AsyncSession, user_id: UUID, currency: str, now: da
     party = await ledger.party_balance(session, ledger.party_accounts(user_id), currency, now)
     escrow = await ledger.seller_escrow(session, user_id, currency)
     return {"pending": party.pending, "available": party.available, "paid_out": party.paid_out, "in_escrow": escrow}
-
-
-def _product_in(form: Any, currency: str) -> ProductIn:
-    values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
-    return convert(
-        {
-            "title": values["title"],
-            "category": values["category"],
-            "price": {"amount_minor": minor_units(values["price"], currency, "price"), "currency": currency},
-            "stock": whole_number(values["stock"], "stock"),
-            "affiliate_rate_bps": basis_points(values["affiliate_rate"], "affiliate_rate"),
-            "description": values["description"],
-        },
-        ProductIn,
-        {"price.amount_minor": "price", "affiliate_rate_bps": "affiliate_rate"},
-    )
 
 
 class SellerPages(Controller):
@@ -81,7 +65,7 @@ class SellerPages(Controller):
         user, now = me(request), state.clock.now()
         to_ship, _ = await orders.list_for(user, "seller", OrderStatus.PAID, 50)
         recent, _ = await orders.list_for(user, "seller", None, 10)
-        products, _ = await catalog.search(seller_id=my_id(request), limit=50)
+        products, _ = await catalog.search(seller_id=my_id(request), include_archived=True, limit=50)
         context = {
             "product_values": {"stock": "1", "affiliate_rate": "10"},
             "product_errors": {},
@@ -114,7 +98,7 @@ class SellerPages(Controller):
     ) -> Template:
         return await self._dashboard(request, catalog, orders, carts, db_session, state)
 
-    @post("/products", status_code=200)
+    @post("/products", status_code=200, request_max_body_size=UPLOAD_BODY_LIMIT)
     async def create_product(
         self,
         request: HTMXRequest,
@@ -124,13 +108,17 @@ class SellerPages(Controller):
         db_session: Db,
         state: State,
     ) -> Response[Any]:
+        """List a product, with the pictures chosen in the same form (the first is the cover)."""
         form = await request.form()
-        values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
+        values = product_values(form)
         categories = await catalog.categories()
         try:
-            product = await catalog.create(my_id(request), _product_in(form, state.settings.shop.currency))
+            product = await catalog.create(
+                my_id(request), product_form(values, state.settings.shop.currency, ProductIn)
+            )
+            await add_pictures(catalog, my_id(request), product.id, state.settings.media_dir, form, "pictures")
         except DomainError as exc:
-            await db_session.rollback()
+            await db_session.rollback()  # the product and every picture row go together, or not at all
             errors = field_errors(exc)
             if request.htmx:
                 return fragment(
@@ -158,7 +146,7 @@ class SellerPages(Controller):
             categories=categories,
             product_values={"stock": "1", "affiliate_rate": "10", "category": values["category"]},
             product_errors={},
-            p=product_out(await catalog.view(product.id)),
+            p=product_out(await catalog.view(product.id, my_id(request))),
             toast=toast("Product listed", product.title),
         )
 
@@ -312,4 +300,4 @@ async def _cases(orders: OrderService, request: Request[Any, Any, Any], queue: l
     return [DisputeCase(d, views[d.order_id]) for d in queue]
 
 
-SELLER_PAGES = [SellerPages, EarningsPages, AdminDisputePages]
+SELLER_PAGES = [SellerPages, ProductPages, EarningsPages, AdminDisputePages]
