@@ -25,6 +25,7 @@ from shop.web.deps import SHOP_DEPENDENCIES
 from shop.web.orders_api import ORDER_CONTROLLERS
 from shop.web.pages import SHOP_PAGES
 from shop.web.report_pages import REPORT_PAGES
+from shop.web.sales_api import SALES_CONTROLLERS
 
 
 class ShopPlugin(InitPluginProtocol):
@@ -51,7 +52,7 @@ class ShopPlugin(InitPluginProtocol):
                 Router(
                     "/",
                     dependencies=SHOP_DEPENDENCIES,
-                    route_handlers=[*CATALOG_CONTROLLERS, *ORDER_CONTROLLERS, *ADMIN_CONTROLLERS],
+                    route_handlers=[*CATALOG_CONTROLLERS, *ORDER_CONTROLLERS, *SALES_CONTROLLERS, *ADMIN_CONTROLLERS],
                 ),
                 Router(
                     "/",

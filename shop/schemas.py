@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -266,3 +266,20 @@ class CartLineOut(Struct):
 class CartOut(Struct):
     items: list[CartLineOut]
     total: Money
+
+
+class SalesRowOut(Struct):
+    key: str  # the product id, or the source: room, post, creator, direct
+    label: str
+    orders: int
+    units: int
+    revenue: Money  # what buyers paid, after coupons and refunds
+    net: Money  # the seller's share, after platform and creator commission
+
+
+class SalesOut(Struct):
+    group_by: str
+    since: date  # the first day included (the ``from`` parameter)
+    until: date  # the last day included (the ``to`` parameter)
+    rows: list[SalesRowOut]
+    total: SalesRowOut

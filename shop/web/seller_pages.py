@@ -32,6 +32,7 @@ from shop.web.display import POSTING_KINDS, absolute, major_units, short_id, spa
 from shop.web.forms import convert, field_errors, minor_units, product_form, product_values
 from shop.web.product_pages import UPLOAD_BODY_LIMIT, ProductPages, add_pictures
 from shop.web.rendering import fragment, me, my_id, page, toast
+from shop.web.sales_pages import SalesPages
 
 Catalog = NamedDependency[CatalogService]
 Carts = NamedDependency[CartService]
@@ -192,10 +193,15 @@ class EarningLine:
     posting: ledger.PartyPosting
     kind: str
     when_available: str
+    fees: ledger.FeeBreakdown | None  # how a sale's amount divided, on the seller's own lines
 
 
 def _earning_lines(
-    postings: list[ledger.PartyPosting], window: str, now: datetime, labels: dict[str, str]
+    postings: list[ledger.PartyPosting],
+    fees: dict[UUID, ledger.FeeBreakdown],
+    window: str,
+    now: datetime,
+    labels: dict[str, str],
 ) -> list[EarningLine]:
     lines = []
     for p in postings:
@@ -208,7 +214,9 @@ def _earning_lines(
             note = f"Available {absolute(p.available_at)}, after the {window} Buyer Protection window on {order}"
         else:
             note = f"Taken from your pending balance for {order}, before it becomes available"
-        lines.append(EarningLine(p, labels.get(p.kind, p.kind.replace("_", " ").capitalize()), note))
+        label = labels.get(p.kind, p.kind.replace("_", " ").capitalize())
+        breakdown = fees.get(p.entry_id) if p.account.startswith("seller_payable:") else None
+        lines.append(EarningLine(p, label, note, breakdown))
     return lines
 
 
@@ -221,12 +229,13 @@ class EarningsPages(Controller):
         """Every movement on the user's seller and creator payables, and when each one can be paid out."""
         now, shop = state.clock.now(), state.settings.shop
         postings = await ledger.party_postings(db_session, ledger.party_accounts(my_id(request)))
+        fees = await ledger.fee_breakdowns(db_session, {p.entry_id for p in postings})
         return await page(
             request,
             "shop/earnings.html",
             carts,
             balances=await _balances(db_session, my_id(request), shop.currency, now),
-            lines=_earning_lines(postings, span(shop.dispute_window), now, POSTING_KINDS),
+            lines=_earning_lines(postings, fees, span(shop.dispute_window), now, POSTING_KINDS),
             window=span(shop.dispute_window),
         )
 
@@ -300,4 +309,4 @@ async def _cases(orders: OrderService, request: Request[Any, Any, Any], queue: l
     return [DisputeCase(d, views[d.order_id]) for d in queue]
 
 
-SELLER_PAGES = [SellerPages, ProductPages, EarningsPages, AdminDisputePages]
+SELLER_PAGES = [SellerPages, ProductPages, SalesPages, EarningsPages, AdminDisputePages]

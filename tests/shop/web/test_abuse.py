@@ -47,6 +47,7 @@ OWN_SCOPE = {
     ("GET", "/api/shop/orders"),
     ("GET", "/api/shop/disputes"),
     ("GET", "/api/shop/balances"),
+    ("GET", "/api/shop/sales"),
 }
 # Routes taking another user's id, and what a stranger gets back: 404 where even existence is private.
 IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
@@ -208,6 +209,7 @@ async def test_stranger_lists_show_only_their_own_things(client: AsyncClient, vi
         assert (await call(client, "GET", path, stranger)).json()["items"] == []
     assert (await call(client, "GET", "/api/shop/disputes", stranger)).json() == []
     assert (await call(client, "GET", "/api/shop/cart", stranger)).json()["items"] == []
+    assert (await call(client, "GET", "/api/shop/sales", stranger)).json()["rows"] == []
     own = (await call(client, "GET", "/api/shop/balances", stranger)).json()
     assert own == {"pending": usd(0), "available": usd(0), "paid_out": usd(0), "in_escrow": usd(0)}
 
