@@ -66,3 +66,28 @@ async def test_only_its_seller_can_archive_a_product(client: AsyncClient) -> Non
         response = await client.post(f"/api/shop/products/{product_id}/{action}", headers=bearer(other))
         assert response.status_code == 403
     assert (await client.get(f"/api/shop/products/{product_id}")).json()["archived"] is False
+
+
+async def test_an_archived_product_leaves_the_rooms_and_posts_that_show_it(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client)
+    _, creator = await signed_in(client, ["influencer"])
+    room = await client.post(
+        "/api/live/rooms",
+        headers=bearer(creator),
+        json={"title": "Linen week", "description": "", "product_ids": [product_id]},
+    )
+    assert room.status_code == 201, room.text
+    post = await client.post(
+        "/api/community/posts",
+        headers=bearer(creator),
+        json={"title": "My shirt", "body": f"Look:\n\n[[product:{product_id}]]\n", "status": "published"},
+    )
+    assert post.status_code == 201, post.text
+    room_path, post_path = f"/api/live/rooms/{room.json()['id']}", f"/api/community/posts/{post.json()['id']}"
+    assert [p["id"] for p in (await client.get(room_path)).json()["products"]] == [product_id]
+    assert [p["id"] for p in (await client.get(post_path)).json()["products"]] == [product_id]
+
+    await archive(client, seller, product_id)
+
+    assert (await client.get(room_path)).json()["products"] == []
+    assert (await client.get(post_path)).json()["products"] == []
