@@ -11,7 +11,7 @@ from httpx import AsyncClient
 from kernel.clock import FixedClock
 from tests.factories import PASSWORD, bearer, signed_in
 from tests.pages import HTML, HTMX
-from tests.shop.attribution_helpers import buy, click, complete, influencer, link
+from tests.shop.attribution_helpers import buy, click, complete, influencer, link, refund
 from tests.shop.helpers import seller_with_product, usd
 
 
@@ -120,3 +120,26 @@ async def test_the_sales_page_shows_the_report_and_bad_dates_beside_their_fields
 
     await as_browser(client, (await client.get("/api/me", headers=bearer(buyer))).json()["email"])
     assert (await client.get("/shop/seller/sales", headers=HTML)).status_code == 403
+
+
+async def test_a_refund_after_release_shows_what_each_share_gave_back(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client, price=5000, affiliate_bps=1000)
+    seller_email = (await client.get("/api/me", headers=bearer(seller))).json()["email"]
+    _, creator = await influencer(client)
+    code = await link(client, creator, {"product_id": product_id})
+    _, buyer = await signed_in(client)
+    await click(client, code, buyer)
+    order = await buy(client, buyer, product_id, source={"ref": code})
+    await complete(client, seller, buyer, order["id"])
+    await refund(client, seller, buyer, order["id"], 1000)
+
+    await as_browser(client, seller_email)
+    page = await client.get("/shop/seller/earnings", headers=HTML)
+    boxes = re.findall(r'<dl class="fee-breakdown" data-testid="fee-breakdown">(.*?)</dl>', page.text, re.S)
+    shown = [{k: cents(v) for k, v in re.findall(r'data-testid="fee-(\w+)">([^<]+)<', box)} for box in boxes]
+    claw_back, release = shown  # newest first
+    assert release == {"price": 5000, "platform": 400, "creators": 500, "net": 4100}
+    assert claw_back["price"] == -1000
+    assert claw_back["platform"] + claw_back["creators"] + claw_back["net"] == -1000
+    assert (claw_back["platform"], claw_back["creators"], claw_back["net"]) == (-80, -100, -820)
+    assert "Refunded" in boxes[0]
