@@ -94,14 +94,14 @@ class CatalogService:
         await self.session.flush()
         return product
 
-    async def owned(self, seller_id: UUID, product_id: UUID) -> Product:
+    async def _own(self, seller_id: UUID, product_id: UUID) -> Product:
         product = await self.get(product_id)
         if product.seller_id != seller_id:
             raise Forbidden("not_your_product", "Only the product's seller can change it.")
         return product
 
     async def update(self, seller_id: UUID, product_id: UUID, data: ProductPatch) -> Product:
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         if data.price is not None:
             self._check_currency(data.price.currency)
             product.price_minor = data.price.amount_minor
@@ -115,14 +115,14 @@ class CatalogService:
 
     async def archive(self, seller_id: UUID, product_id: UUID, now: datetime) -> Product:
         """Take the product off sale: buyers stop finding it anywhere; orders already placed are not touched."""
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         if product.archived_at is None:
             product.archived_at = now
             await self.session.flush()
         return product
 
     async def unarchive(self, seller_id: UUID, product_id: UUID) -> Product:
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         product.archived_at = None
         await self.session.flush()
         return product
@@ -146,7 +146,7 @@ class CatalogService:
         self, seller_id: UUID, product_id: UUID, media_dir: Path, data: bytes, cover: bool = False
     ) -> ProductImage:
         """Add a picture at the end (or as the ``cover``); checked, resized and stored before the row is written."""
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         # Lock the product row so two uploads at once cannot both pass the limit.
         await self.session.execute(select(Product.id).where(Product.id == product.id).with_for_update())
         current = await self.images(product.id)
@@ -169,7 +169,7 @@ class CatalogService:
         return image
 
     async def delete_image(self, seller_id: UUID, product_id: UUID, image_id: UUID, media_dir: Path) -> None:
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         current = await self.images(product.id)
         image = next((i for i in current if i.id == image_id), None)
         if image is None:
@@ -182,7 +182,7 @@ class CatalogService:
 
     async def reorder_images(self, seller_id: UUID, product_id: UUID, image_ids: list[UUID]) -> list[ProductImage]:
         """Put the pictures in the order given, which must name each of them once; the first becomes the cover."""
-        product = await self.owned(seller_id, product_id)
+        product = await self._own(seller_id, product_id)
         current = {image.id: image for image in await self.images(product.id)}
         if sorted(image_ids) != sorted(current):
             raise RuleBroken(

@@ -19,8 +19,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
-from kernel.errors import DomainError, RuleBroken
-from kernel.money import Money
+from kernel.errors import DomainError, Forbidden, RuleBroken
 from shop.catalog.images import MAX_IMAGE_BYTES, MAX_IMAGES_PER_PRODUCT
 from shop.catalog.products import CatalogService
 from shop.orders.carts import CartService
@@ -54,7 +53,7 @@ def _values(p: ProductOut) -> dict[str, str]:
     return {
         "title": p.title,
         "category": p.category,
-        "price": major_units(Money(p.price.amount_minor, p.price.currency)),
+        "price": major_units(p.price),
         "stock": str(p.stock),
         "affiliate_rate": f"{p.affiliate_rate_bps / 100:g}",
         "description": p.description,
@@ -69,7 +68,7 @@ class ProductPages(Controller):
         """The seller's own product; anyone else's is not found, as on the JSON API's reads."""
         view = await catalog.view(product_id, my_id(request))
         if view.product.seller_id != my_id(request):
-            await catalog.owned(my_id(request), product_id)  # raises Forbidden
+            raise Forbidden("not_your_product", "Only the product's seller can change it.")
         return product_out(view)
 
     async def _page(

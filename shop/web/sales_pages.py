@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import FromQuery
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,7 +28,7 @@ class SalesPages(Controller):
     @get("/")
     async def sales(
         self,
-        request: Request[Any, Any, Any],
+        request: HTMXRequest,
         carts: NamedDependency[CartService],
         db_session: NamedDependency[AsyncSession],
         state: State,
@@ -46,6 +47,6 @@ class SalesPages(Controller):
         except DomainError as exc:
             status, context["errors"] = exc.status, field_errors(exc)
             context.update(query=None, rows=[], total=None)
-        if request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        if request.htmx:
             return fragment("shop/partials/_sales_report.html", status_code=status, **context)
         return await page(request, "shop/sales.html", carts, status_code=status, **context)
