@@ -5,7 +5,7 @@ from __future__ import annotations
 from httpx import AsyncClient
 
 from tests.factories import bearer, signed_in
-from tests.shop.helpers import checkout, seller_with_product
+from tests.shop.helpers import checkout, picture, seller_with_product
 
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 
@@ -68,8 +68,12 @@ async def test_only_its_seller_can_archive_a_product(client: AsyncClient) -> Non
     assert (await client.get(f"/api/shop/products/{product_id}")).json()["archived"] is False
 
 
-async def test_an_archived_product_leaves_the_rooms_and_posts_that_show_it(client: AsyncClient) -> None:
+async def test_rooms_and_posts_show_the_products_picture_until_it_is_archived(client: AsyncClient) -> None:
     seller, product_id = await seller_with_product(client)
+    added = await client.post(
+        f"/api/shop/products/{product_id}/images", headers=bearer(seller), files={"image": ("p.png", picture(), "")}
+    )
+    cover = added.json()
     _, creator = await signed_in(client, ["influencer"])
     room = await client.post(
         "/api/live/rooms",
@@ -86,8 +90,13 @@ async def test_an_archived_product_leaves_the_rooms_and_posts_that_show_it(clien
     room_path, post_path = f"/api/live/rooms/{room.json()['id']}", f"/api/community/posts/{post.json()['id']}"
     assert [p["id"] for p in (await client.get(room_path)).json()["products"]] == [product_id]
     assert [p["id"] for p in (await client.get(post_path)).json()["products"]] == [product_id]
+    room_page = await client.get(f"/live/rooms/{room.json()['id']}", headers={"accept": "text/html"})
+    post_page = await client.get(f"/posts/{post.json()['id']}", headers={"accept": "text/html"})
+    assert cover["url"] in room_page.text or cover["thumbnail_url"] in room_page.text
+    assert cover["thumbnail_url"] in post_page.text
 
     await archive(client, seller, product_id)
 
     assert (await client.get(room_path)).json()["products"] == []
     assert (await client.get(post_path)).json()["products"] == []
+    assert cover["thumbnail_url"] not in (await client.get(f"/posts/{post.json()['id']}")).text
