@@ -164,15 +164,14 @@ _PALETTES = {
 
 def demo_picture(title: str, category: str, variant: int, size: int = 720) -> bytes:
     """A product picture drawn at load time (no files in the repository, no network): a gradient in the category's
-    colours, a simple motif, and the product's initials; ``variant`` 1 is a second, mirrored view."""
+    colours, a simple motif, and the product's initials; ``variant`` 1 is a second view, its gradient upside down."""
     light, dark = _PALETTES.get(category, ((230, 230, 230), (90, 90, 90)))
-    if variant:
-        light, dark = dark, light
+    top, bottom = (dark, light) if variant else (light, dark)
     picture = Image.new("RGB", (size, size))
     draw = ImageDraw.Draw(picture)
     for y in range(size):
         t = y / (size - 1)
-        draw.line([(0, y), (size, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(light, dark, strict=True)))
+        draw.line([(0, y), (size, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
     seed = sum(map(ord, title))
     for n in range(6):  # soft circles placed by the title, so each product looks different
         r = size // 10 + (seed * (n + 3)) % (size // 5)
