@@ -3,10 +3,12 @@ fans, so a fresh ``make run`` shows every part of LiveCommerce. Loading twice ad
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID
 
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -140,7 +142,54 @@ async def _load_products(session: AsyncSession, settings: Settings) -> list[str]
                 ),
             )
             listed[title] = str(product.id)
+    for title, category, *_ in DEMO_PRODUCTS:
+        product_id = UUID(listed[title])
+        if not await catalog.images(product_id):  # a product the seller gave pictures keeps them
+            for variant in range(2):
+                data = demo_picture(title, category, variant)
+                await catalog.add_image(seller_id, product_id, settings.media_dir, data)
     return [listed[title] for title, *_ in DEMO_PRODUCTS]
+
+
+# Two colours per category: the picture's gradient runs from the first to the second.
+_PALETTES = {
+    "fashion": ((226, 207, 180), (142, 106, 74)),
+    "beauty": ((252, 214, 221), (197, 94, 128)),
+    "electronics": ((196, 214, 236), (39, 64, 112)),
+    "home": ((218, 232, 214), (84, 122, 86)),
+    "sports": ((255, 222, 173), (214, 96, 42)),
+    "toys": ((235, 222, 250), (112, 76, 168)),
+}
+
+
+def demo_picture(title: str, category: str, variant: int, size: int = 720) -> bytes:
+    """A product picture drawn at load time (no files in the repository, no network): a gradient in the category's
+    colours, a simple motif, and the product's initials; ``variant`` 1 is a second view, its gradient upside down."""
+    light, dark = _PALETTES.get(category, ((230, 230, 230), (90, 90, 90)))
+    top, bottom = (dark, light) if variant else (light, dark)
+    picture = Image.new("RGB", (size, size))
+    draw = ImageDraw.Draw(picture)
+    for y in range(size):
+        t = y / (size - 1)
+        draw.line([(0, y), (size, y)], fill=tuple(round(a + (b - a) * t) for a, b in zip(top, bottom, strict=True)))
+    seed = sum(map(ord, title))
+    for n in range(6):  # soft circles placed by the title, so each product looks different
+        r = size // 10 + (seed * (n + 3)) % (size // 5)
+        x, y = (seed * (n + 7) * 37) % size, (seed * (n + 11) * 53) % size
+        draw.ellipse([x - r, y - r, x + r, y + r], outline=(255, 255, 255), width=max(2, size // 120))
+    initials = "".join(word[0] for word in title.split()[:2]).upper()
+    font = ImageFont.load_default(size=size // 4)
+    draw.rounded_rectangle(
+        [size * 0.22, size * 0.3, size * 0.78, size * 0.7],
+        radius=size // 16,
+        fill=(255, 255, 255),
+        outline=dark,
+        width=6,
+    )
+    draw.text((size / 2, size / 2), initials, fill=dark, font=font, anchor="mm")
+    out = io.BytesIO()
+    picture.save(out, "PNG", optimize=True)
+    return out.getvalue()
 
 
 async def _load_posts(session: AsyncSession, clock: Clock, products: list[str]) -> None:

@@ -27,6 +27,7 @@ from shop.web.disputes_api import DISPUTE_CONTROLLERS
 from shop.web.orders_api import ORDER_CONTROLLERS
 from shop.web.pages import SHOP_PAGES
 from shop.web.report_pages import REPORT_PAGES
+from shop.web.sales_api import SALES_CONTROLLERS
 
 
 class ShopPlugin(InitPluginProtocol):
@@ -57,6 +58,7 @@ class ShopPlugin(InitPluginProtocol):
                         *CATALOG_CONTROLLERS,
                         *ORDER_CONTROLLERS,
                         *DISPUTE_CONTROLLERS,
+                        *SALES_CONTROLLERS,
                         *ADMIN_CONTROLLERS,
                     ],
                 ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -73,6 +73,12 @@ class SellerOut(Struct):
     display_name: str
 
 
+class ProductImageOut(Struct):
+    id: UUID
+    url: str
+    thumbnail_url: str
+
+
 class ProductOut(Struct):
     id: UUID
     title: str
@@ -82,7 +88,16 @@ class ProductOut(Struct):
     stock: int
     affiliate_rate_bps: int
     seller: SellerOut
-    image_url: str | None
+    image_url: str | None  # the cover (the first of ``images``), as uploaded
+    thumbnail_url: str | None = None  # the cover, resized for cards and lists
+    images: list[ProductImageOut] = []
+    archived: bool = False  # only its seller ever sees an archived product
+
+
+class ImageOrderIn(Struct, forbid_unknown_fields=True):
+    """Every picture of the product, each once, in the new order; the first becomes the cover."""
+
+    image_ids: Annotated[list[UUID], Meta(min_length=1, max_length=20)]
 
 
 class ProductPage(Struct):
@@ -272,3 +287,20 @@ class CartLineOut(Struct):
 class CartOut(Struct):
     items: list[CartLineOut]
     total: Money
+
+
+class SalesRowOut(Struct):
+    key: str  # the product id, or the source: room, post, creator, direct
+    label: str
+    orders: int
+    units: int
+    revenue: Money  # what buyers paid, after coupons and refunds
+    net: Money  # the seller's share, after platform and creator commission
+
+
+class SalesOut(Struct):
+    group_by: str
+    since: date  # the first day included (the ``from`` parameter)
+    until: date  # the last day included (the ``to`` parameter)
+    rows: list[SalesRowOut]
+    total: SalesRowOut

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.money import Money
 from shop.catalog.products import CatalogService, ProductView
-from shop.models import Dispute
+from shop.models import Dispute, ProductImage
 from shop.orders.dispute_threads import ThreadMessage
 from shop.orders.lifecycle import OrderView
 from shop.schemas import (
@@ -20,13 +20,19 @@ from shop.schemas import (
     OrderLineOut,
     OrderOut,
     PhotoOut,
+    ProductImageOut,
     ProductOut,
     SellerOut,
 )
 
 
+def image_out(image: ProductImage) -> ProductImageOut:
+    return ProductImageOut(image.id, f"/media/{image.path}", f"/media/{image.thumbnail_path}")
+
+
 def product_out(view: ProductView) -> ProductOut:
     p = view.product
+    images = [image_out(image) for image in view.images]
     return ProductOut(
         id=p.id,
         title=p.title,
@@ -36,7 +42,10 @@ def product_out(view: ProductView) -> ProductOut:
         stock=p.stock,
         affiliate_rate_bps=p.affiliate_rate_bps,
         seller=SellerOut(p.seller_id, view.seller_name),
-        image_url=f"/media/{p.image_path}" if p.image_path else None,
+        image_url=images[0].url if images else None,
+        thumbnail_url=images[0].thumbnail_url if images else None,
+        images=images,
+        archived=p.archived_at is not None,
     )
 
 

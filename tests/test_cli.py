@@ -116,6 +116,9 @@ async def _fan_zone(env: dict[str, str]) -> tuple[int, set[str], set[str]]:
     posts = [item["title"] for item in feed["items"] if item["kind"] == "post"]
     rooms = [room["title"] for room in feed["upcoming"]]
     assert len(posts) == len(set(posts)) and len(rooms) == len(set(rooms))
+    # Every demo product has its two drawn pictures, once however often the demo is loaded.
+    assert [len(p["images"]) for p in products] == [2] * len(products)
+    assert all(p["thumbnail_url"].endswith("-thumb.webp") for p in products)
     return len(products), set(posts), set(rooms)
 
 

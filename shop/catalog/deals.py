@@ -72,7 +72,7 @@ async def create_deal(
     ``MAX_DEAL_LENGTH``; 409 while another deal on the product runs in the same context."""
     now = clock.now()
     product = await session.get(Product, product_id)
-    if product is None:
+    if product is None or product.archived_at is not None:
         raise RuleBroken(
             "unknown_product",
             f"There is no product {product_id}.",

@@ -14,7 +14,7 @@ from shop.models.attribution import (
     RollupCursor,
     Touch,
 )
-from shop.models.catalog import Category, Deal, Product
+from shop.models.catalog import Category, Deal, Product, ProductImage
 from shop.models.disputes import DisputeEvidence, DisputeMessage
 from shop.models.ledger import JournalEntry, Payout, Posting
 from shop.models.orders import (
@@ -57,6 +57,7 @@ __all__ = [
     "Payout",
     "Posting",
     "Product",
+    "ProductImage",
     "ReferralLink",
     "RollupCursor",
     "Touch",

@@ -39,11 +39,23 @@ class Product(UUIDv7AuditBase):
     affiliate_rate_bps: Mapped[int] = mapped_column(
         CheckConstraint("affiliate_rate_bps BETWEEN 0 AND 8000", name="affiliate_range")
     )
-    image_path: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Set while the seller has taken the product off sale: buyers no longer find it; orders already placed go on.
+    archived_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
 
     @property
     def price(self) -> Money:
         return Money(self.price_minor, self.currency)
+
+
+class ProductImage(UUIDv7Base):
+    """One of a product's pictures; the lowest ``position`` is the cover. Paths are inside the media folder."""
+
+    __tablename__ = "shop_product_image"
+
+    product_id: Mapped[UUID] = mapped_column(ForeignKey("shop_product.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    path: Mapped[str] = mapped_column(String(200))
+    thumbnail_path: Mapped[str] = mapped_column(String(200))
 
 
 class Deal(UUIDv7Base):

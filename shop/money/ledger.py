@@ -161,6 +161,7 @@ class PartyPosting:
 
     at: datetime
     kind: str  # the journal entry's kind (an EntryKind value): release, refund, payout
+    entry_id: UUID
     order_id: UUID | None
     account: str
     amount: Money
@@ -173,6 +174,7 @@ async def party_postings(session: AsyncSession, accounts: Iterable[str], limit: 
         select(
             JournalEntry.at,
             JournalEntry.kind,
+            JournalEntry.id,
             JournalEntry.order_id,
             Posting.account,
             Posting.amount_minor,
@@ -185,6 +187,52 @@ async def party_postings(session: AsyncSession, accounts: Iterable[str], limit: 
         .limit(limit)
     )
     return [
-        PartyPosting(at, kind, order_id, account, Money(-amount, currency), available_at)
-        for at, kind, order_id, account, amount, currency, available_at in rows
+        PartyPosting(at, kind, entry_id, order_id, account, Money(-amount, currency), available_at)
+        for at, kind, entry_id, order_id, account, amount, currency, available_at in rows
     ]
+
+
+@dataclass(frozen=True)
+class FeeBreakdown:
+    """How one release (or claw-back) entry of a sale divides its amount, read from the entry's own postings.
+
+    ``price`` is what left escrow (or, negative, what went back to the buyer); the other three are the shares
+    credited (or taken back). The entry is balanced, so ``price == platform + creators + seller`` exactly.
+    """
+
+    price: Money
+    platform: Money
+    creators: Money
+    seller: Money
+
+
+SHARED_KINDS = (EntryKind.RELEASE, EntryKind.REFUND)
+
+
+async def fee_breakdowns(session: AsyncSession, entry_ids: Iterable[UUID]) -> dict[UUID, FeeBreakdown]:
+    """The breakdown of each release or refund entry among ``entry_ids`` (others are left out)."""
+    rows = await session.execute(
+        select(Posting.entry_id, Posting.account, Posting.amount_minor, Posting.currency)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .where(Posting.entry_id.in_(list(entry_ids)), JournalEntry.kind.in_(SHARED_KINDS))
+    )
+    shares: dict[UUID, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    currencies: dict[UUID, str] = {}
+    for entry_id, account, amount, currency in rows:
+        if account == PLATFORM_REVENUE:
+            part = "platform"
+        elif account.startswith("creator_payable:"):
+            part = "creators"
+        elif account.startswith("seller_payable:"):
+            part = "seller"
+        else:  # escrow on release, refunds on a claw-back: the sale's side of the entry
+            part = "price"
+        # Shares are credits (negative) and the sale's side a debit: flip the shares so all read as the seller does.
+        shares[entry_id][part] += amount if part == "price" else -amount
+        currencies[entry_id] = currency
+    return {
+        entry_id: FeeBreakdown(
+            *(Money(parts[part], currencies[entry_id]) for part in ("price", "platform", "creators", "seller"))
+        )
+        for entry_id, parts in shares.items()
+    }

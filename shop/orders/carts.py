@@ -51,7 +51,8 @@ class CartService:
         rows = await self.session.execute(
             select(CartItem, Product)
             .join(Product, Product.id == CartItem.product_id)
-            .where(CartItem.buyer_id == buyer_id)
+            # An archived product leaves every cart; its line comes back if the seller puts it on sale again.
+            .where(CartItem.buyer_id == buyer_id, Product.archived_at.is_(None))
             .order_by(CartItem.created_at)
         )
         return [CartLine(product, item.quantity, item.source) for item, product in rows]
@@ -61,7 +62,7 @@ class CartService:
     ) -> None:
         """Add ``quantity`` to the buyer's line of this product, up to the stock: one conditional upsert, so adds
         racing from several tabs or devices each count once and never pass the stock."""
-        product = await self.catalog.get(product_id)
+        product = await self.catalog.on_sale(product_id)
         limit = min(MAX_QUANTITY, product.stock)
         if not 0 < quantity <= limit:
             raise RuleBroken("quantity_unavailable", f"Only {product.stock} of {product.title!r} are in stock.")

@@ -142,7 +142,8 @@ class Checkout:
 
     async def _price(self, buyer_id: UUID, cart: CheckoutIn) -> list[_Line]:
         ids = [_product_id(item.product_id, index) for index, item in enumerate(cart.items)]
-        products = {p.id: p for p in await self.session.scalars(select(Product).where(Product.id.in_(ids)))}
+        on_sale = select(Product).where(Product.id.in_(ids), Product.archived_at.is_(None))
+        products = {p.id: p for p in await self.session.scalars(on_sale)}
         rates = dict((await self.session.execute(select(Category.slug, Category.commission_bps))).all())
         coupon = None
         if cart.coupon_code is not None:  # an unknown code is refused (422), never silently ignored

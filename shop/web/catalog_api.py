@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.datastructures import State, UploadFile
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, MultipartBody
@@ -22,12 +23,14 @@ from shop.schemas import (
     CartLineOut,
     CartOut,
     CategoryOut,
+    ImageOrderIn,
+    ProductImageOut,
     ProductIn,
     ProductOut,
     ProductPage,
     ProductPatch,
 )
-from shop.views import product_out
+from shop.views import image_out, product_out
 from shop.web.responses import NOT_FOUND
 
 
@@ -49,11 +52,12 @@ class CatalogController(Controller):
     ) -> ProductOut:
         """List a product for sale."""
         product = await catalog.create(current_user.id, data)
-        return product_out(await catalog.view(product.id))
+        return product_out(await catalog.view(product.id, current_user.id))
 
     @get("/products")
     async def list_products(
         self,
+        request: Request[Any, Any, Any],
         catalog: NamedDependency[CatalogService],
         q: FromQuery[str | None] = None,
         category: FromQuery[str | None] = None,
@@ -62,15 +66,21 @@ class CatalogController(Controller):
         limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> ProductPage:
-        """Search the catalog; ``sort`` is newest, price_asc or price_desc; pages follow ``next_cursor``."""
+        """Search the catalog; ``sort`` is newest, price_asc or price_desc; pages follow ``next_cursor``.
+
+        Archived products are left out, except from a seller's own listing (``seller_id`` naming the caller)."""
+        own = request.user is not None and seller_id == request.user.id
         views, next_cursor = await catalog.search(
-            q=q, category=category, seller_id=seller_id, sort=sort, limit=limit, cursor=cursor
+            q=q, category=category, seller_id=seller_id, include_archived=own, sort=sort, limit=limit, cursor=cursor
         )
         return ProductPage([product_out(v) for v in views], next_cursor)
 
     @get("/products/{product_id:uuid}", responses={404: NOT_FOUND})
-    async def get_product(self, product_id: FromPath[UUID], catalog: NamedDependency[CatalogService]) -> ProductOut:
-        return product_out(await catalog.view(product_id))
+    async def get_product(
+        self, request: Request[Any, Any, Any], product_id: FromPath[UUID], catalog: NamedDependency[CatalogService]
+    ) -> ProductOut:
+        """A product; an archived one is found by its seller alone."""
+        return product_out(await catalog.view(product_id, _viewer(request)))
 
     @patch(
         "/products/{product_id:uuid}",
@@ -86,7 +96,102 @@ class CatalogController(Controller):
     ) -> ProductOut:
         """Change a product's price, stock or text (its seller only)."""
         product = await catalog.update(current_user.id, product_id, data)
-        return product_out(await catalog.view(product.id))
+        return product_out(await catalog.view(product.id, current_user.id))
+
+    @post(
+        "/products/{product_id:uuid}/archive",
+        guards=[requires_role(Role.SELLER)],
+        status_code=200,
+        responses={403: problem_spec("Not your product"), 404: NOT_FOUND},
+    )
+    async def archive_product(
+        self,
+        product_id: FromPath[UUID],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> ProductOut:
+        """Take a product off sale: hidden from the shop, rooms, posts and carts; orders already placed go on."""
+        product = await catalog.archive(current_user.id, product_id, state.clock.now())
+        return product_out(await catalog.view(product.id, current_user.id))
+
+    @post(
+        "/products/{product_id:uuid}/unarchive",
+        guards=[requires_role(Role.SELLER)],
+        status_code=200,
+        responses={403: problem_spec("Not your product"), 404: NOT_FOUND},
+    )
+    async def unarchive_product(
+        self,
+        product_id: FromPath[UUID],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> ProductOut:
+        """Put an archived product on sale again."""
+        product = await catalog.unarchive(current_user.id, product_id)
+        return product_out(await catalog.view(product.id, current_user.id))
+
+    @get("/products/{product_id:uuid}/images", responses={404: NOT_FOUND})
+    async def list_images(
+        self, request: Request[Any, Any, Any], product_id: FromPath[UUID], catalog: NamedDependency[CatalogService]
+    ) -> list[ProductImageOut]:
+        """The product's pictures in order; the first is the cover."""
+        return [image_out(i) for i in (await catalog.view(product_id, _viewer(request))).images]
+
+    @post(
+        "/products/{product_id:uuid}/images",
+        guards=[requires_role(Role.SELLER)],
+        request_max_body_size=MAX_IMAGE_BYTES + 64 * 1024,
+        responses={
+            403: problem_spec("Not your product"),
+            404: NOT_FOUND,
+            413: problem_spec("Image too large"),
+            422: problem_spec("Not a PNG, JPEG or WebP image, or too many pictures"),
+        },
+    )
+    async def add_image(
+        self,
+        product_id: FromPath[UUID],
+        data: MultipartBody[ImageUpload],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> ProductImageOut:
+        """Add a picture after the others (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB, 8 per
+        product); a thumbnail is made at upload."""
+        content = await data.image.read()
+        return image_out(await catalog.add_image(current_user.id, product_id, state.settings.media_dir, content))
+
+    @delete(
+        "/products/{product_id:uuid}/images/{image_id:uuid}",
+        guards=[requires_role(Role.SELLER)],
+        responses={403: problem_spec("Not your product"), 404: NOT_FOUND},
+    )
+    async def delete_image(
+        self,
+        product_id: FromPath[UUID],
+        image_id: FromPath[UUID],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+        state: State,
+    ) -> None:
+        """Delete one picture; the next one becomes the cover."""
+        await catalog.delete_image(current_user.id, product_id, image_id, state.settings.media_dir)
+
+    @put(
+        "/products/{product_id:uuid}/images/order",
+        guards=[requires_role(Role.SELLER)],
+        responses={403: problem_spec("Not your product"), 404: NOT_FOUND, 422: problem_spec("Not every picture")},
+    )
+    async def reorder_images(
+        self,
+        product_id: FromPath[UUID],
+        data: JSONBody[ImageOrderIn],
+        catalog: NamedDependency[CatalogService],
+        current_user: NamedDependency[CurrentUser],
+    ) -> list[ProductImageOut]:
+        """Order the pictures (``image_ids``: every one, once); the first becomes the cover."""
+        return [image_out(i) for i in await catalog.reorder_images(current_user.id, product_id, data.image_ids)]
 
     @post(
         "/products/{product_id:uuid}/image",
@@ -108,15 +213,20 @@ class CatalogController(Controller):
         current_user: NamedDependency[CurrentUser],
         state: State,
     ) -> ProductOut:
-        """Set the product's picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB)."""
+        """Set the product's cover picture (multipart field ``image``: PNG, JPEG or WebP, at most 5 MiB); the
+        pictures it had move one place down. ``POST .../images`` adds one at the end instead."""
         content = await data.image.read()
-        product = await catalog.set_image(current_user.id, product_id, state.settings.media_dir, content)
-        return product_out(await catalog.view(product.id))
+        await catalog.add_image(current_user.id, product_id, state.settings.media_dir, content, cover=True)
+        return product_out(await catalog.view(product_id, current_user.id))
 
 
 @dataclass
 class ImageUpload:
     image: UploadFile
+
+
+def _viewer(request: Request[Any, Any, Any]) -> UUID | None:
+    return request.user.id if request.user is not None else None
 
 
 class CartController(Controller):
@@ -172,4 +282,4 @@ async def _cart_out(carts: CartService, catalog: CatalogService, user: CurrentUs
 
 
 CATALOG_CONTROLLERS = [CatalogController, CartController]
-not_found_when_malformed(CATALOG_CONTROLLERS, product_id="product")
+not_found_when_malformed(CATALOG_CONTROLLERS, product_id="product", image_id="image")

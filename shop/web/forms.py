@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 import msgspec
+from litestar.datastructures import UploadFile
 
 from kernel.errors import DomainError, RuleBroken
 from kernel.money import MINOR_UNITS
@@ -22,6 +23,7 @@ from shop.schemas import CheckoutIn, SourceIn
 # refusing longer numbers early keeps Decimal from building enormous integers out of "1e999999".
 MAX_MAJOR_DIGITS = 13
 ADDRESS_FIELDS = ("name", "line1", "city", "postal_code", "country")
+PRODUCT_FIELDS = ("title", "category", "price", "stock", "affiliate_rate", "description")
 CHECKOUT_FIELDS = (*ADDRESS_FIELDS, "card", "coupon_code")
 T = TypeVar("T")
 
@@ -107,6 +109,37 @@ def field_errors(exc: DomainError) -> dict[str, str]:
     """A form's errors from a DomainError: each named field's message, and the whole sentence under ``form``."""
     errors = {str(e.get("field", "form")): str(e.get("message", "")) for e in exc.extra.get("errors", [])}
     return {"form": exc.detail, **errors}
+
+
+def product_values(form: Mapping[str, Any]) -> dict[str, str]:
+    """A product form's fields, trimmed, to show again."""
+    return {name: str(form.get(name, "")).strip() for name in PRODUCT_FIELDS}
+
+
+def product_form(values: Mapping[str, str], currency: str, type_: type[T]) -> T:
+    """A product form as the ProductIn (listing) or ProductPatch (editing) the JSON API takes; a price is typed in
+    major units and a creator commission in percent."""
+    return convert(
+        {
+            "title": values["title"],
+            "category": values["category"],
+            "price": {"amount_minor": minor_units(values["price"], currency, "price"), "currency": currency},
+            "stock": whole_number(values["stock"], "stock"),
+            "affiliate_rate_bps": basis_points(values["affiliate_rate"], "affiliate_rate"),
+            "description": values["description"],
+        },
+        type_,
+        {"price.amount_minor": "price", "affiliate_rate_bps": "affiliate_rate"},
+    )
+
+
+async def uploads(form: Any, name: str) -> list[bytes]:
+    """The files chosen in a form's file field ``name``; a field left empty gives none."""
+    files = []
+    for upload in form.getall(name, []):
+        if isinstance(upload, UploadFile) and upload.filename:
+            files.append(await upload.read())
+    return files
 
 
 def checkout_values(form: Mapping[str, Any], *extra: str) -> dict[str, str]:

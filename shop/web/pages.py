@@ -104,7 +104,8 @@ class CatalogPages(Controller):
         carts: Carts,
     ) -> Template:
         """A product; ``?room_id=``, ``?post_id=`` or ``?ref=`` name where the buyer came from (kept in the cart)."""
-        p = product_out(await catalog.view(product_id))
+        viewer = request.user.id if request.user is not None else None
+        p = product_out(await catalog.view(product_id, viewer))
         category = next((c for c in await catalog.categories() if c.slug == p.category), None)
         source = {k: v[:64] for k in SOURCE_FIELDS if (v := request.query_params.get(k))}
         return await page(request, "shop/product.html", carts, p=p, category=category, source=source)

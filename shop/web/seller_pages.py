@@ -29,15 +29,16 @@ from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import ProductIn, ResolveIn, ShipIn
 from shop.views import order_out, product_out
 from shop.web.display import POSTING_KINDS, absolute, major_units, short_id, span
-from shop.web.forms import basis_points, convert, field_errors, minor_units, whole_number
+from shop.web.forms import convert, field_errors, minor_units, product_form, product_values
+from shop.web.product_pages import UPLOAD_BODY_LIMIT, ProductPages, add_pictures
 from shop.web.rendering import fragment, me, my_id, page, toast
+from shop.web.sales_pages import SalesPages
 
 Catalog = NamedDependency[CatalogService]
 Carts = NamedDependency[CartService]
 Orders = NamedDependency[OrderService]
 Disputes = NamedDependency[DisputeService]
 Db = NamedDependency[AsyncSession]
-PRODUCT_FIELDS = ("title", "category", "price", "stock", "affiliate_rate", "description")
 
 
 # Seller dashboard -------------------------------------------------------------------------------------------------
@@ -45,22 +46,6 @@ async def _balances(session: AsyncSession, user_id: UUID, currency: str, now: da
     party = await ledger.party_balance(session, ledger.party_accounts(user_id), currency, now)
     escrow = await ledger.seller_escrow(session, user_id, currency)
     return {"pending": party.pending, "available": party.available, "paid_out": party.paid_out, "in_escrow": escrow}
-
-
-def _product_in(form: Any, currency: str) -> ProductIn:
-    values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
-    return convert(
-        {
-            "title": values["title"],
-            "category": values["category"],
-            "price": {"amount_minor": minor_units(values["price"], currency, "price"), "currency": currency},
-            "stock": whole_number(values["stock"], "stock"),
-            "affiliate_rate_bps": basis_points(values["affiliate_rate"], "affiliate_rate"),
-            "description": values["description"],
-        },
-        ProductIn,
-        {"price.amount_minor": "price", "affiliate_rate_bps": "affiliate_rate"},
-    )
 
 
 class SellerPages(Controller):
@@ -81,7 +66,7 @@ class SellerPages(Controller):
         user, now = me(request), state.clock.now()
         to_ship, _ = await orders.list_for(user, "seller", OrderStatus.PAID, 50)
         recent, _ = await orders.list_for(user, "seller", None, 10)
-        products, _ = await catalog.search(seller_id=my_id(request), limit=50)
+        products, _ = await catalog.search(seller_id=my_id(request), include_archived=True, limit=50)
         context = {
             "product_values": {"stock": "1", "affiliate_rate": "10"},
             "product_errors": {},
@@ -114,7 +99,7 @@ class SellerPages(Controller):
     ) -> Template:
         return await self._dashboard(request, catalog, orders, carts, db_session, state)
 
-    @post("/products", status_code=200)
+    @post("/products", status_code=200, request_max_body_size=UPLOAD_BODY_LIMIT)
     async def create_product(
         self,
         request: HTMXRequest,
@@ -124,13 +109,17 @@ class SellerPages(Controller):
         db_session: Db,
         state: State,
     ) -> Response[Any]:
+        """List a product, with the pictures chosen in the same form (the first is the cover)."""
         form = await request.form()
-        values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
+        values = product_values(form)
         categories = await catalog.categories()
         try:
-            product = await catalog.create(my_id(request), _product_in(form, state.settings.shop.currency))
+            product = await catalog.create(
+                my_id(request), product_form(values, state.settings.shop.currency, ProductIn)
+            )
+            await add_pictures(catalog, my_id(request), product.id, state.settings.media_dir, form, "pictures")
         except DomainError as exc:
-            await db_session.rollback()
+            await db_session.rollback()  # the product and every picture row go together, or not at all
             errors = field_errors(exc)
             if request.htmx:
                 return fragment(
@@ -158,7 +147,7 @@ class SellerPages(Controller):
             categories=categories,
             product_values={"stock": "1", "affiliate_rate": "10", "category": values["category"]},
             product_errors={},
-            p=product_out(await catalog.view(product.id)),
+            p=product_out(await catalog.view(product.id, my_id(request))),
             toast=toast("Product listed", product.title),
         )
 
@@ -204,10 +193,15 @@ class EarningLine:
     posting: ledger.PartyPosting
     kind: str
     when_available: str
+    fees: ledger.FeeBreakdown | None  # how a sale's amount divided, on the seller's own lines
 
 
 def _earning_lines(
-    postings: list[ledger.PartyPosting], window: str, now: datetime, labels: dict[str, str]
+    postings: list[ledger.PartyPosting],
+    fees: dict[UUID, ledger.FeeBreakdown],
+    window: str,
+    now: datetime,
+    labels: dict[str, str],
 ) -> list[EarningLine]:
     lines = []
     for p in postings:
@@ -220,7 +214,9 @@ def _earning_lines(
             note = f"Available {absolute(p.available_at)}, after the {window} Buyer Protection window on {order}"
         else:
             note = f"Taken from your pending balance for {order}, before it becomes available"
-        lines.append(EarningLine(p, labels.get(p.kind, p.kind.replace("_", " ").capitalize()), note))
+        label = labels.get(p.kind, p.kind.replace("_", " ").capitalize())
+        breakdown = fees.get(p.entry_id) if p.account.startswith("seller_payable:") else None
+        lines.append(EarningLine(p, label, note, breakdown))
     return lines
 
 
@@ -233,12 +229,13 @@ class EarningsPages(Controller):
         """Every movement on the user's seller and creator payables, and when each one can be paid out."""
         now, shop = state.clock.now(), state.settings.shop
         postings = await ledger.party_postings(db_session, ledger.party_accounts(my_id(request)))
+        fees = await ledger.fee_breakdowns(db_session, {p.entry_id for p in postings})
         return await page(
             request,
             "shop/earnings.html",
             carts,
             balances=await _balances(db_session, my_id(request), shop.currency, now),
-            lines=_earning_lines(postings, span(shop.dispute_window), now, POSTING_KINDS),
+            lines=_earning_lines(postings, fees, span(shop.dispute_window), now, POSTING_KINDS),
             window=span(shop.dispute_window),
         )
 
@@ -312,4 +309,4 @@ async def _cases(orders: OrderService, request: Request[Any, Any, Any], queue: l
     return [DisputeCase(d, views[d.order_id]) for d in queue]
 
 
-SELLER_PAGES = [SellerPages, EarningsPages, AdminDisputePages]
+SELLER_PAGES = [SellerPages, ProductPages, SalesPages, EarningsPages, AdminDisputePages]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 from typing import Any
 
@@ -15,6 +16,15 @@ ADDRESS = {"name": "Sam Buyer", "line1": "1 Main St", "city": "Springfield", "po
 
 def usd(amount_minor: int) -> dict[str, Any]:
     return {"amount_minor": amount_minor, "currency": "USD"}
+
+
+def picture(kind: str = "PNG", size: tuple[int, int] = (1200, 800), colour: str = "teal") -> bytes:
+    """A real picture of one colour, encoded as ``kind`` (PNG, JPEG or WEBP)."""
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, kind)
+    return out.getvalue()
 
 
 def new_key() -> str:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from typing import Any
 
 from httpx import AsyncClient
 
 from tests.factories import bearer, signed_in
-from tests.shop.helpers import seller_with_product
+from tests.shop.helpers import picture, seller_with_product
 
 
 def tiny_png() -> bytes:
@@ -78,3 +80,91 @@ async def test_only_the_products_seller_can_set_its_image(client: AsyncClient) -
         files={"image": ("x.png", tiny_png(), "image/png")},
     )
     assert response.status_code == 403
+
+
+async def add_picture(client: AsyncClient, seller: str, product_id: str, data: bytes, name: str = "p.png") -> Any:
+    return await client.post(
+        f"/api/shop/products/{product_id}/images", headers=bearer(seller), files={"image": (name, data, "image/png")}
+    )
+
+
+async def test_pictures_keep_their_order_and_the_first_is_the_cover_with_a_small_thumbnail(
+    client: AsyncClient,
+) -> None:
+    from PIL import Image
+
+    seller, product_id = await seller_with_product(client)
+    first = (await add_picture(client, seller, product_id, picture("PNG"))).json()
+    second = await add_picture(client, seller, product_id, picture("JPEG", colour="orange"), "p.jpg")
+    third = await add_picture(client, seller, product_id, picture("WEBP", colour="navy"), "p.webp")
+    assert second.status_code == third.status_code == 201, second.text
+    second, third = second.json(), third.json()
+
+    product = (await client.get(f"/api/shop/products/{product_id}")).json()
+    assert [i["id"] for i in product["images"]] == [first["id"], second["id"], third["id"]]
+    assert product["image_url"] == first["url"] and product["thumbnail_url"] == first["thumbnail_url"]
+    thumb = await client.get(first["thumbnail_url"])
+    assert thumb.status_code == 200
+    with Image.open(io.BytesIO(thumb.content)) as shrunk:
+        assert shrunk.format == "WEBP" and max(shrunk.size) <= 480
+
+    reordered = await client.put(
+        f"/api/shop/products/{product_id}/images/order",
+        headers=bearer(seller),
+        json={"image_ids": [third["id"], first["id"], second["id"]]},
+    )
+    assert reordered.status_code == 200, reordered.text
+    listed = (await client.get(f"/api/shop/products/{product_id}/images")).json()
+    assert [i["id"] for i in listed] == [third["id"], first["id"], second["id"]]
+
+    gone = await client.delete(f"/api/shop/products/{product_id}/images/{third['id']}", headers=bearer(seller))
+    assert gone.status_code == 204
+    product = (await client.get(f"/api/shop/products/{product_id}")).json()
+    assert [i["id"] for i in product["images"]] == [first["id"], second["id"]]
+    assert product["image_url"] == first["url"]
+    assert (await client.get(third["url"])).status_code == 404
+
+
+async def test_a_reorder_must_name_every_picture_once_and_changes_nothing_otherwise(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client)
+    ids = [(await add_picture(client, seller, product_id, picture(colour=c))).json()["id"] for c in ("red", "blue")]
+    for wrong in ([ids[0]], [ids[0], ids[0]], [ids[1], ids[0], ids[0]]):
+        response = await client.put(
+            f"/api/shop/products/{product_id}/images/order", headers=bearer(seller), json={"image_ids": wrong}
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "image_ids"
+    listed = (await client.get(f"/api/shop/products/{product_id}/images")).json()
+    assert [i["id"] for i in listed] == ids
+
+
+async def test_a_file_that_only_looks_like_a_picture_is_refused(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client)
+    fake = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64  # the right first bytes, no picture behind them
+    response = await add_picture(client, seller, product_id, fake)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "image"
+    assert (await client.get(f"/api/shop/products/{product_id}/images")).json() == []
+
+
+async def test_a_product_holds_at_most_eight_pictures(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client)
+    small = picture(size=(8, 8))
+    for _ in range(8):
+        assert (await add_picture(client, seller, product_id, small)).status_code == 201
+    ninth = await add_picture(client, seller, product_id, small)
+    assert ninth.status_code == 422 and ninth.json()["type"].endswith("too_many_images")
+    assert len((await client.get(f"/api/shop/products/{product_id}/images")).json()) == 8
+
+
+async def test_only_the_products_seller_can_add_delete_or_reorder_pictures(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client)
+    image_id = (await add_picture(client, seller, product_id, picture())).json()["id"]
+    _, other = await signed_in(client, ["seller"])
+    assert (await add_picture(client, other, product_id, picture())).status_code == 403
+    deleted = await client.delete(f"/api/shop/products/{product_id}/images/{image_id}", headers=bearer(other))
+    reordered = await client.put(
+        f"/api/shop/products/{product_id}/images/order", headers=bearer(other), json={"image_ids": [image_id]}
+    )
+    assert deleted.status_code == reordered.status_code == 403
+    assert [i["id"] for i in (await client.get(f"/api/shop/products/{product_id}/images")).json()] == [image_id]

@@ -13,10 +13,20 @@ from typing import Any
 import pytest
 from httpx import AsyncClient, Response
 from litestar import Litestar
+from uuid_utils.compat import uuid7
 
 from tests.factories import bearer, signed_in
 from tests.pages import HTML, browse_as, submit
-from tests.shop.helpers import ADDRESS, checkout, make_admin, new_key, seller_with_product, trial_balance_total, usd
+from tests.shop.helpers import (
+    ADDRESS,
+    checkout,
+    make_admin,
+    new_key,
+    picture,
+    seller_with_product,
+    trial_balance_total,
+    usd,
+)
 
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -27,6 +37,7 @@ PUBLIC = {
     ("GET", "/api/shop/categories"),
     ("GET", "/api/shop/products"),
     ("GET", "/api/shop/products/{product_id}"),
+    ("GET", "/api/shop/products/{product_id}/images"),
 }
 # Routes that act only on the caller's own things: there is no one else's id to pass them.
 OWN_SCOPE = {
@@ -42,6 +53,7 @@ OWN_SCOPE = {
     ("POST", "/api/attribution/coupons"),
     ("GET", "/api/attribution/coupons"),
     ("GET", "/api/attribution/earnings"),
+    ("GET", "/api/shop/sales"),
 }
 # Routes taking another user's id, and what a stranger gets back: 404 where even existence is private.
 IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
@@ -65,6 +77,11 @@ IDOR: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {
     ("POST", "/api/shop/disputes/{dispute_id}/escalate"): (404, {}),
     ("PATCH", "/api/shop/products/{product_id}"): (403, {"json": {"title": "Mine now", "price": usd(1), "stock": 0}}),
     ("POST", "/api/shop/products/{product_id}/image"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
+    ("POST", "/api/shop/products/{product_id}/images"): (403, {"files": {"image": ("x.png", PNG, "image/png")}}),
+    ("DELETE", "/api/shop/products/{product_id}/images/{image_id}"): (403, {}),
+    ("PUT", "/api/shop/products/{product_id}/images/order"): (403, {"json": {"image_ids": [str(uuid7())]}}),
+    ("POST", "/api/shop/products/{product_id}/archive"): (403, {}),
+    ("POST", "/api/shop/products/{product_id}/unarchive"): (403, {}),
     # Removes from the caller's own cart: fine to call, must not touch the owner's cart.
     ("POST", "/api/shop/cart/items/{product_id}/remove"): (200, {}),
     ("POST", "/api/attribution/coupons/{coupon_id}/pause"): (404, {}),
@@ -123,6 +140,7 @@ class Victim:
     creator: str  # a creator who credited the paid order with a coupon
     coupon_id: str
     photo_id: str
+    image_id: str
 
     def ids(self, path: str) -> str:
         order = self.shipped_order if path.endswith(("confirm-delivery", "disputes")) else self.paid_order
@@ -132,6 +150,7 @@ class Victim:
             product_id=self.product_id,
             coupon_id=self.coupon_id,
             photo_id=self.photo_id,
+            image_id=self.image_id,
         )
 
 
@@ -175,8 +194,23 @@ async def victim(client: AsyncClient, app: Litestar) -> Victim:
     carted = await client.post("/api/shop/cart/items", headers=bearer(buyer), json={"product_id": product_id})
     assert carted.status_code == 200, carted.text
     photo_id = evidence.json()["photos"][0]["id"]
+    pictured = await client.post(
+        f"/api/shop/products/{product_id}/images", headers=bearer(seller), files={"image": ("p.png", picture(), "")}
+    )
+    assert pictured.status_code == 201, pictured.text
     return Victim(
-        seller, buyer, admin, product_id, paid, shipped, disputed, dispute_id, creator, coupon.json()["id"], photo_id
+        seller,
+        buyer,
+        admin,
+        product_id,
+        paid,
+        shipped,
+        disputed,
+        dispute_id,
+        creator,
+        coupon.json()["id"],
+        photo_id,
+        pictured.json()["id"],
     )
 
 
@@ -270,6 +304,7 @@ async def test_stranger_lists_show_only_their_own_things(client: AsyncClient, vi
         assert (await call(client, "GET", path, stranger)).json()["items"] == []
     assert (await call(client, "GET", "/api/shop/disputes", stranger)).json() == []
     assert (await call(client, "GET", "/api/shop/cart", stranger)).json()["items"] == []
+    assert (await call(client, "GET", "/api/shop/sales", stranger)).json()["rows"] == []
     own = (await call(client, "GET", "/api/shop/balances", stranger)).json()
     assert own == {"pending": usd(0), "available": usd(0), "paid_out": usd(0), "in_escrow": usd(0)}
 
