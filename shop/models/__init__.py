@@ -15,7 +15,7 @@ from shop.models.attribution import (
     Touch,
 )
 from shop.models.catalog import Category, Deal, Product
-from shop.models.ledger import JournalEntry, Payout, Posting
+from shop.models.ledger import JournalEntry, Payout, PayoutRun, Posting
 from shop.models.orders import (
     CartItem,
     ChargeIntent,
@@ -52,6 +52,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "Payout",
+    "PayoutRun",
     "Posting",
     "Product",
     "ReferralLink",
