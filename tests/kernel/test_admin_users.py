@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from httpx import AsyncClient
 from litestar import Litestar
 
-from tests.factories import PASSWORD, bearer, login, signed_in, signup, unique_email
-from tests.pages import HTML
+from tests.factories import PASSWORD, bearer, login, signed_in, signup
+from tests.pages import HTML, browse_as_admin
 from tests.shop.helpers import make_admin
 
 
@@ -143,29 +142,12 @@ async def test_user_list_searches_and_pages(client: AsyncClient, app: Litestar) 
 
 
 # Pages -------------------------------------------------------------------------------------------------------------
-async def browse_as_admin(client: AsyncClient, app: Litestar) -> str:
-    """A browser signed in as a new admin (a session cookie); returns the page's CSRF token."""
-    await make_admin(client, app)
-    email = unique_email("console")
-    from kernel.auth.models import Role
-    from kernel.auth.service import AccountService
-
-    async with app.state.db.transaction() as session:
-        await AccountService(
-            session, app.state.clock, app.state.settings.auth.session_ttl, app.state.passwords
-        ).create_user(email, PASSWORD, "Console Admin", [Role.ADMIN])
-    client.cookies.clear()
-    assert (await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})).status_code == 200
-    page = await client.get("/admin/users", headers=HTML)
-    assert page.status_code == 200, page.text
-    return re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
-
-
 async def test_admin_suspends_from_the_page_and_a_missing_reason_shows_beside_the_field(
     client: AsyncClient, app: Litestar
 ) -> None:
     user = await signup(client, display_name="Rule Breaker")
     token = await login(client, user["email"])
+    await make_admin(client, app)  # another admin, so the console's admin is not the only one
     csrf = await browse_as_admin(client, app)
     listing = await client.get("/admin/users?q=rule", headers=HTML)
     assert f'href="/admin/users/{user["id"]}"' in listing.text
