@@ -178,3 +178,22 @@ async def test_shop_console_pages_refuse_non_admins(client: AsyncClient) -> None
         assert (await client.get(path, headers={**HTML, **bearer(token)})).status_code == 403, path
         anonymous = await client.get(path, headers=HTML, follow_redirects=False)
         assert "/signin" in anonymous.headers["location"], path
+
+
+async def test_the_rollup_jobs_backlog_is_what_is_not_folded_yet(make_settings: Any, clock: FixedClock) -> None:
+    from app import create_app
+    from shop.attribution.rollups import catch_up, rollup_job
+    from tests.clients import asgi_client
+
+    job = rollup_job()
+    app = create_app(make_settings(LIVECOMMERCE_SWEEP_INTERVAL="1h"), clock=clock)  # no round but the first
+    async with asgi_client(app) as client:
+        await catch_up(app.state.db)  # whatever the app's first round left
+        await completed_sale(client, clock)
+        async with app.state.db.transaction() as session:
+            before = await job.backlog(session, clock.now())
+        await catch_up(app.state.db)
+        async with app.state.db.transaction() as session:
+            after = await job.backlog(session, clock.now())
+
+    assert before == 2 and after == 0  # the sale's hold and release entries; no touch (bought over the API)
