@@ -47,8 +47,13 @@ class UserAdmin:
         """Accounts whose email or display name contains ``q``, by email; ``cursor`` continues after one."""
         query = select(User).order_by(User.email).limit(limit + 1)
         if q:
-            pattern = f"%{q.strip().lower()}%"
-            query = query.where(or_(User.email.like(pattern), func.lower(User.display_name).like(pattern)))
+            needle = q.strip().lower()  # emails are stored lowercased
+            query = query.where(
+                or_(
+                    User.email.contains(needle, autoescape=True),
+                    func.lower(User.display_name).contains(needle, autoescape=True),
+                )
+            )
         if cursor:
             (after,) = decode_cursor(cursor, str)
             query = query.where(User.email > after)

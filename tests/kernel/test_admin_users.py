@@ -137,6 +137,8 @@ async def test_user_list_searches_and_pages(client: AsyncClient, app: Litestar) 
 
     names = [u["display_name"] for u in first["items"] + rest.json()["items"]]
     assert sorted(names) == ["Zed One", "Zed Three", "Zed Two"] and rest.json()["next_cursor"] is None
+    wildcard = await client.get("/api/admin/users?q=%25", headers=bearer(admin))
+    assert wildcard.json()["items"] == []  # searched for, not a LIKE wildcard
     bad = await client.get("/api/admin/users?cursor=garbage", headers=bearer(admin))
     assert bad.status_code == 422
 
