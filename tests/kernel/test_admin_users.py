@@ -174,3 +174,13 @@ async def test_console_pages_refuse_non_admins_and_send_strangers_to_sign_in(cli
     _, token = await signed_in(client, ["seller", "influencer"])
     for path in ("/admin", "/admin/users", "/admin/jobs"):
         assert (await client.get(path, headers={**HTML, **bearer(token)})).status_code == 403, path
+
+
+async def test_an_admins_own_page_offers_no_suspend_form(client: AsyncClient, app: Litestar) -> None:
+    await browse_as_admin(client, app)
+    me = (await client.get("/api/me")).json()
+
+    own = await client.get(f"/admin/users/{me['id']}", headers=HTML)
+
+    assert own.status_code == 200 and "This is your own account" in own.text
+    assert 'data-testid="suspend-form"' not in own.text and 'data-testid="roles-form"' in own.text
