@@ -10,7 +10,7 @@ from litestar import Litestar
 
 from kernel.clock import FixedClock
 from tests.factories import bearer, signed_in
-from tests.pages import HTML, browse_as_admin
+from tests.pages import HTML, browse_as, browse_as_admin, submit
 from tests.shop.helpers import checkout, make_admin, new_key, seller_with_product, usd
 
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
@@ -178,6 +178,27 @@ async def test_shop_console_pages_refuse_non_admins(client: AsyncClient) -> None
         assert (await client.get(path, headers={**HTML, **bearer(token)})).status_code == 403, path
         anonymous = await client.get(path, headers=HTML, follow_redirects=False)
         assert "/signin" in anonymous.headers["location"], path
+
+
+async def test_console_forms_refuse_non_admins_and_change_nothing(client: AsyncClient, app: Litestar) -> None:
+    admin = await make_admin(client, app)
+    victim, victim_token = await signed_in(client)
+    before = await categories(client)
+    await browse_as(client, ["seller", "influencer"])
+
+    forms = {
+        "/admin/categories/fashion": {"name": "Mine", "commission": "0"},
+        "/admin/categories": {"slug": "mine", "name": "Mine", "commission": "0"},
+        "/admin/payouts/run": {"idempotency_key": new_key()},
+        f"/admin/users/{victim['id']}/suspend": {"reason": "Because"},
+        f"/admin/users/{victim['id']}/roles": {"roles": ["admin"], "reason": "Because"},
+    }
+    for path, form in forms.items():
+        assert (await submit(client, path, form)).status_code == 403, path
+
+    assert await categories(client) == before
+    assert (await client.get("/api/admin/payouts/runs", headers=bearer(admin))).json()["items"] == []
+    assert (await client.get("/api/me", headers=bearer(victim_token))).json()["roles"] == ["buyer"]
 
 
 async def test_the_rollup_jobs_backlog_is_what_is_not_folded_yet(make_settings: Any, clock: FixedClock) -> None:
