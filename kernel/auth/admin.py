@@ -1,8 +1,10 @@
 """Accounts as admins manage them: find, change roles, suspend and reinstate, each action with an audit row.
 
-Suspending revokes every token of the account and ``user_for_token`` refuses suspended accounts, so its open
-browsers and API clients are signed out on their next request. Two rules keep the platform manageable: an admin
-never suspends themself, and the last active admin keeps the role. Free of HTTP; raises DomainErrors.
+Suspending revokes every token of the account, tells every worker's sign-in cache to forget it, and
+``user_for_token`` refuses suspended accounts, so its open browsers and API clients are signed out on their next
+request; the caches forget a role change too, so it applies on the next request. Two rules keep the platform
+manageable: an admin never suspends themself, and the last active admin keeps the role. Free of HTTP; raises
+DomainErrors.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.auth.cache import Revoked, SignedInCache
 from kernel.auth.models import AccountAction, AccountEvent, AuthToken, Role, User, UserRole
 from kernel.clock import Clock
 from kernel.errors import NotFound, RuleBroken
@@ -39,9 +42,10 @@ def _refuse(field: str, code: str, message: str) -> RuleBroken:
 
 
 class UserAdmin:
-    def __init__(self, session: AsyncSession, clock: Clock) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock, signed_in: SignedInCache | None = None) -> None:
         self.session = session
         self.clock = clock
+        self.signed_in = signed_in  # the workers' caches of who tokens belong to, told of every change below
 
     async def search(self, q: str | None = None, limit: int = 20, cursor: str | None = None) -> UserPage:
         """Accounts whose email or display name contains ``q``, by email; ``cursor`` continues after one."""
@@ -103,6 +107,7 @@ class UserAdmin:
         ]
         detail = ", ".join([*(f"+{r}" for r in granted), *(f"-{r}" for r in revoked)])
         await self._audit(actor_id, user, AccountAction.ROLES, reason, detail)
+        self._forget_sign_ins(user_id)  # cached sign-ins carry the old roles
         return user
 
     async def suspend(self, actor_id: UUID, user_id: UUID, reason: str) -> User:
@@ -121,6 +126,7 @@ class UserAdmin:
             update(AuthToken).where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None)).values(revoked_at=now)
         )
         await self._audit(actor_id, user, AccountAction.SUSPEND, reason)
+        self._forget_sign_ins(user_id)
         return user
 
     async def reinstate(self, actor_id: UUID, user_id: UUID, reason: str) -> User:
@@ -132,6 +138,10 @@ class UserAdmin:
         user.suspended_at, user.suspension_reason = None, None
         await self._audit(actor_id, user, AccountAction.REINSTATE, reason)
         return user
+
+    def _forget_sign_ins(self, user_id: UUID) -> None:
+        if self.signed_in is not None:
+            self.signed_in.revoke(self.session, Revoked(user_id=user_id))
 
     async def _keep_an_admin(self, user_id: UUID, field: str) -> None:
         others = await self.session.scalar(

@@ -31,7 +31,7 @@ REFUSED = problem_spec("Breaks a rule: no reason, suspending yourself, or removi
 
 
 def provide_user_admin(db_session: NamedDependency[AsyncSession], state: State) -> UserAdmin:
-    return UserAdmin(db_session, state.clock)
+    return UserAdmin(db_session, state.clock, state.signed_in)
 
 
 def admin_user_out(user: User) -> AdminUserOut:

@@ -96,6 +96,7 @@ async def test_an_admin_cannot_suspend_themself_or_remove_the_last_admin(client:
 async def test_roles_change_takes_effect_and_is_audited(client: AsyncClient, app: Litestar) -> None:
     admin = await make_admin(client, app)
     user, token = await signed_in(client)
+    assert (await client.get("/api/me", headers=bearer(token))).json()["roles"] == ["buyer"]  # now cached
 
     changed = await client.put(
         f"/api/admin/users/{user['id']}/roles",
