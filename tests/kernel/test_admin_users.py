@@ -185,3 +185,20 @@ async def test_an_admins_own_page_offers_no_suspend_form(client: AsyncClient, ap
 
     assert own.status_code == 200 and "This is your own account" in own.text
     assert 'data-testid="suspend-form"' not in own.text and 'data-testid="roles-form"' in own.text
+
+
+async def test_the_sign_in_page_tells_a_suspended_member_why(client: AsyncClient, app: Litestar) -> None:
+    admin = await make_admin(client, app)
+    user, _ = await signed_in(client)
+    await suspend(client, admin, user["id"], reason="Repeated chargebacks")
+    client.cookies.clear()
+    page = await client.get("/signin", headers=HTML)
+    csrf = page.text.split('name="_csrf_token" value="')[1].split('"')[0]
+
+    refused = await client.post(
+        "/signin", data={"email": user["email"], "password": PASSWORD, "_csrf_token": csrf}, headers=HTML
+    )
+
+    assert refused.status_code == 403
+    assert "This account is suspended: Repeated chargebacks" in refused.text
+    assert "lc_session" not in refused.headers.get("set-cookie", "")
