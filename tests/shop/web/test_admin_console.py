@@ -218,3 +218,18 @@ async def test_the_rollup_jobs_backlog_is_what_is_not_folded_yet(make_settings: 
             after = await job.backlog(session, clock.now())
 
     assert before == 2 and after == 0  # the sale's hold and release entries; no touch (bought over the API)
+
+
+async def test_console_pages_answer_a_bad_cursor_or_kind_with_422_not_a_crash(
+    client: AsyncClient, app: Litestar
+) -> None:
+    await browse_as_admin(client, app)
+
+    for path in (
+        "/admin/payouts?cursor=garbage",
+        "/admin/ledger?cursor=garbage",
+        "/admin/ledger?kind=bogus",
+        "/admin/users?cursor=garbage",
+    ):
+        response = await client.get(path, headers=HTML)
+        assert response.status_code == 422, (path, response.text[:300])
