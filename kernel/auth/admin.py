@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 from uuid import UUID
 
 from sqlalchemy import func, or_, select, update
@@ -21,6 +22,11 @@ from kernel.auth.models import AccountAction, AccountEvent, AuthToken, Role, Use
 from kernel.clock import Clock
 from kernel.errors import NotFound, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)
@@ -47,9 +53,14 @@ class UserAdmin:
         self.clock = clock
         self.signed_in = signed_in  # the workers' caches of who tokens belong to, told of every change below
 
-    async def search(self, q: str | None = None, limit: int = 20, cursor: str | None = None) -> UserPage:
+    async def search(
+        self, q: str | None = None, status: AccountStatus | None = None, limit: int = 20, cursor: str | None = None
+    ) -> UserPage:
         """Accounts whose email or display name contains ``q``, by email; ``cursor`` continues after one."""
         query = select(User).order_by(User.email).limit(limit + 1)
+        if status is not None:
+            suspended = User.suspended_at.is_not(None)
+            query = query.where(suspended if status == AccountStatus.SUSPENDED else ~suspended)
         if q:
             needle = q.strip().lower()  # emails are stored lowercased
             query = query.where(

@@ -10,7 +10,7 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth.admin import UserAdmin
+from kernel.auth.admin import AccountStatus, UserAdmin
 from kernel.auth.guards import CurrentUser, requires_role
 from kernel.auth.models import AccountEvent, Role, User
 from kernel.auth.schemas import (
@@ -69,11 +69,12 @@ class UserAdminController(Controller):
         self,
         users: Admin,
         q: FromQuery[str | None] = None,
+        status: FromQuery[AccountStatus | None] = None,
         limit: Limit = DEFAULT_LIMIT,
         cursor: FromQuery[str | None] = None,
     ) -> UserListOut:
-        """Accounts by email; ``q`` finds an email or display name containing it."""
-        found = await users.search((q or "")[:100] or None, limit, cursor)
+        """Accounts by email; ``q`` finds an email or display name containing it, ``status`` active or suspended."""
+        found = await users.search((q or "")[:100] or None, status, limit, cursor)
         return UserListOut([admin_user_out(u) for u in found.users], found.next_cursor)
 
     @get("/{user_id:uuid}", responses={404: NOT_FOUND})

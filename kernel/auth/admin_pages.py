@@ -15,7 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kernel.auth.admin import UserAdmin
+from kernel.auth.admin import AccountStatus, UserAdmin
 from kernel.auth.admin_api import admin_user_detail, provide_user_admin
 from kernel.auth.guards import requires_role
 from kernel.auth.models import Role
@@ -46,13 +46,18 @@ class UserAdminPages(Controller):
 
     @get("/")
     async def index(
-        self, users: Admin, q: FromQuery[str | None] = None, cursor: FromQuery[str | None] = None
+        self,
+        users: Admin,
+        q: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
     ) -> Template:
         q = (q or "").strip()[:100]
-        found = await users.search(q or None, PAGE_SIZE, cursor)
-        return Template(
-            "auth/admin_users.html", context={"users": found.users, "q": q, "next_cursor": found.next_cursor}
-        )
+        chosen = next((s for s in AccountStatus if s == status), None)  # "" (any status) or unknown: no filter
+        found = await users.search(q or None, chosen, PAGE_SIZE, cursor)
+        query = {k: v for k, v in (("q", q), ("status", chosen or "")) if v}
+        context = {"users": found.users, "q": q, "status": chosen or "", "statuses": list(AccountStatus)}
+        return Template("auth/admin_users.html", context={**context, "query": query, "next_cursor": found.next_cursor})
 
     async def _page(
         self, request: Request[Any, Any, Any], users: UserAdmin, user_id: UUID, status: int = 200, **failed: Any

@@ -138,6 +138,13 @@ async def test_user_list_searches_and_pages(client: AsyncClient, app: Litestar) 
 
     names = [u["display_name"] for u in first["items"] + rest.json()["items"]]
     assert sorted(names) == ["Zed One", "Zed Three", "Zed Two"] and rest.json()["next_cursor"] is None
+    zed = next(u for u in first["items"] + rest.json()["items"] if u["display_name"] == "Zed Two")
+    await suspend(client, admin, zed["id"])
+    suspended = (await client.get("/api/admin/users?q=zed&status=suspended", headers=bearer(admin))).json()["items"]
+    active = (await client.get("/api/admin/users?q=zed&status=active", headers=bearer(admin))).json()["items"]
+    assert [u["display_name"] for u in suspended] == ["Zed Two"]
+    assert sorted(u["display_name"] for u in active) == ["Zed One", "Zed Three"]
+    assert (await client.get("/api/admin/users?status=gone", headers=bearer(admin))).status_code == 400
     wildcard = await client.get("/api/admin/users?q=%25", headers=bearer(admin))
     assert wildcard.json()["items"] == []  # searched for, not a LIKE wildcard
     bad = await client.get("/api/admin/users?cursor=garbage", headers=bearer(admin))
@@ -152,7 +159,7 @@ async def test_admin_suspends_from_the_page_and_a_missing_reason_shows_beside_th
     token = await login(client, user["email"])
     await make_admin(client, app)  # another admin, so the console's admin is not the only one
     csrf = await browse_as_admin(client, app)
-    listing = await client.get("/admin/users?q=rule", headers=HTML)
+    listing = await client.get("/admin/users?q=rule&status=", headers=HTML)
     assert f'href="/admin/users/{user["id"]}"' in listing.text
 
     path = f"/admin/users/{user['id']}/suspend"
@@ -165,6 +172,11 @@ async def test_admin_suspends_from_the_page_and_a_missing_reason_shows_beside_th
     assert done.status_code == 303
     page = await client.get(done.headers["location"], headers=HTML)
     assert 'data-testid="account-status">Suspended' in page.text and "Spam" in page.text
+    suspended = await client.get("/admin/users?status=suspended", headers=HTML)
+    assert f'href="/admin/users/{user["id"]}"' in suspended.text
+    assert (
+        f'href="/admin/users/{user["id"]}"' not in (await client.get("/admin/users?status=active", headers=HTML)).text
+    )
     assert (await client.get("/api/me", headers=bearer(token))).status_code == 401
 
 
