@@ -64,4 +64,4 @@ class ConsolePages(Controller):
 
     @get("/jobs")
     async def jobs(self, db_session: NamedDependency[AsyncSession], state: State) -> Template:
-        return Template("admin/jobs.html", context={"jobs": await _jobs(db_session, state), "now": state.clock.now()})
+        return Template("admin/jobs.html", context={"jobs": await _jobs(db_session, state)})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -13,11 +12,9 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role
-from kernel.money import Money
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
 from shop.catalog.products import CatalogService
-from shop.money import payouts
 from shop.orders.disputes import DisputeService
 from shop.schemas import (
     CategoryIn,
@@ -25,14 +22,13 @@ from shop.schemas import (
     CategoryPatch,
     DisputeOut,
     LedgerAccountsOut,
-    PayoutOut,
     PayoutRunOut,
     PayoutRunsOut,
     TrialBalanceOut,
 )
 from shop.views import dispute_out
 from shop.web.admin_views import ledger_accounts_out, payout_runs_out, trial_balance_out
-from shop.web.idempotent import IdempotencyKey, idempotent, respond
+from shop.web.idempotent import IdempotencyKey, keyed_payout_run, respond
 
 
 class AdminController(Controller):
@@ -67,19 +63,7 @@ class AdminController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[PayoutRunOut]:
         """Pay every positive available balance once. Needs an Idempotency-Key."""
-        currency = state.settings.shop.currency
-
-        async def run() -> tuple[PayoutRunOut, int]:
-            paid = await payouts.run(db_session, state.clock, state.shop.payouts, currency, current_user.id)
-            out = PayoutRunOut(
-                [PayoutOut(p.party_id, p.account, p.amount, p.provider_ref) for p in paid],
-                sum((p.amount for p in paid), Money.zero(currency)),
-            )
-            return out, 200
-
-        # A run takes no body, so its key alone tells a retry from a new run.
-        now = state.clock.now()
-        return respond(await idempotent(db_session, "payouts", idempotency_key, msgspec.Struct(), run, now=now))
+        return respond(await keyed_payout_run(db_session, state, current_user.id, idempotency_key))
 
     @get("/payouts/runs")
     async def payout_runs(

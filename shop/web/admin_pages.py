@@ -11,7 +11,6 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
@@ -21,14 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
-from kernel.money import Money
 from shop.catalog.products import CatalogService
-from shop.money import ledger, payouts
+from shop.money import ledger
 from shop.orders.carts import CartService
-from shop.schemas import CategoryIn, CategoryPatch, PayoutOut, PayoutRunOut
+from shop.schemas import CategoryIn, CategoryPatch
 from shop.web.admin_views import ledger_accounts_out, payout_runs_out, trial_balance_out
 from shop.web.forms import basis_points, convert, field_errors
-from shop.web.idempotent import idempotent
+from shop.web.idempotent import keyed_payout_run
 from shop.web.rendering import page
 
 Catalog = NamedDependency[CatalogService]
@@ -116,21 +114,10 @@ class PayoutPages(Controller):
     @post("/run", status_code=200)
     async def run(self, request: Request[Any, Any, Any], db_session: Db, state: State) -> Response[Any]:
         form = await request.form()
-        currency = state.settings.shop.currency
-
-        async def work() -> tuple[PayoutRunOut, int]:
-            paid = await payouts.run(db_session, state.clock, state.shop.payouts, currency, request.user.id)
-            out = PayoutRunOut(
-                [PayoutOut(p.party_id, p.account, p.amount, p.provider_ref) for p in paid],
-                sum((p.amount for p in paid), Money.zero(currency)),
-            )
-            return out, 200
-
-        # The same scope as POST /api/admin/payouts/run: a key is one run, from the page or the API.
+        # The form's key is the API's Idempotency-Key: submitting the page twice runs once.
         key = str(form.get("idempotency_key", ""))
-        answer = await idempotent(db_session, "payouts", key, msgspec.Struct(), work, now=state.clock.now())
-        paid = len(answer.body["payouts"])
-        return Redirect(f"/admin/payouts?{urlencode({'paid': paid})}", status_code=303)
+        answer = await keyed_payout_run(db_session, state, request.user.id, key)
+        return Redirect(f"/admin/payouts?{urlencode({'paid': len(answer.body['payouts'])})}", status_code=303)
 
 
 class LedgerPages(Controller):
