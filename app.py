@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyPlugin
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -27,11 +27,12 @@ from kernel.auth.models import Role
 from kernel.auth.plugin import AccountsPlugin
 from kernel.bus import Bus, channels_plugin
 from kernel.clock import Clock, SystemClock
+from kernel.console import ConsolePages, JobsController
 from kernel.db import Database, ReadOnlyRequests
 from kernel.health import healthz, readyz
 from kernel.inputs import check_input
 from kernel.logs import RequestIdMiddleware, configure_logging
-from kernel.problems import EXCEPTION_HANDLERS
+from kernel.problems import EXCEPTION_HANDLERS, PAGE_ERRORS
 from kernel.security import csrf_middleware, forwarded_headers, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.shared import Shared
@@ -53,7 +54,7 @@ NAVIGATION = [
     NavItem("Leaderboard", "/leaderboard"),
     NavItem("Write", "/studio/posts", roles=frozenset({Role.INFLUENCER})),
     NavItem("Reports", "/reports", roles=frozenset({Role.MARKETER, Role.ADMIN, Role.INFLUENCER})),
-    NavItem("Disputes", "/admin/disputes", roles=frozenset({Role.ADMIN})),
+    NavItem("Admin", "/admin", roles=frozenset({Role.ADMIN})),
     NavItem(
         "Alerts",
         "/community/notifications",
@@ -108,6 +109,8 @@ def create_app(
         route_handlers=[
             healthz,
             readyz,
+            JobsController,
+            Router("/", include_in_schema=False, exception_handlers=PAGE_ERRORS, route_handlers=[ConsolePages]),
             create_static_files_router(path="/static", directories=[ROOT / "static"], name="static"),
             create_static_files_router(path="/media", directories=[settings.media_dir], name="media"),
         ],

@@ -7,8 +7,9 @@ import asyncio
 from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import community.models  # noqa: F401
-import kernel.auth.models  # noqa: F401  (each models import registers its tables on the shared metadata)
+import community.models  # noqa: F401  (each models import registers its tables on the shared metadata)
+import kernel.auth.models
+import kernel.jobs  # noqa: F401  (the job-run table)
 import live.models  # noqa: F401
 import shop.models  # noqa: F401
 from kernel.db import metadata

@@ -19,6 +19,7 @@ from shop.attribution.touches import TouchRecorder
 from shop.orders.jobs import shop_jobs
 from shop.runtime import ShopRuntime
 from shop.web.admin_api import ADMIN_CONTROLLERS
+from shop.web.admin_pages import ADMIN_PAGES
 from shop.web.attribution_api import ATTRIBUTION_CONTROLLERS
 from shop.web.catalog_api import CATALOG_CONTROLLERS
 from shop.web.creator_pages import CREATOR_PAGES
@@ -67,7 +68,7 @@ class ShopPlugin(InitPluginProtocol):
                     dependencies=SHOP_DEPENDENCIES,
                     include_in_schema=False,
                     exception_handlers=PAGE_ERRORS,
-                    route_handlers=[*SHOP_PAGES, *REPORT_PAGES, *CREATOR_PAGES],
+                    route_handlers=[*SHOP_PAGES, *REPORT_PAGES, *CREATOR_PAGES, *ADMIN_PAGES],
                 ),
                 *ATTRIBUTION_CONTROLLERS,
             ]

@@ -50,6 +50,11 @@ class CategoryIn(Struct, forbid_unknown_fields=True):
     commission_bps: CommissionBps
 
 
+class CategoryPatch(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
+    commission_bps: CommissionBps | None = None
+
+
 class ProductIn(Struct, forbid_unknown_fields=True):
     title: Title
     category: Slug
@@ -256,7 +261,38 @@ class AccountBalanceOut(Struct):
 
 class TrialBalanceOut(Struct):
     accounts: list[AccountBalanceOut]
-    total: Money
+    total: Money  # in the settlement currency
+    totals: list[Money] = []  # one per currency; each is zero
+
+
+class LedgerAccountOut(Struct):
+    account: str
+    kind: str
+    owner: str | None
+    balance: Money
+
+
+class LedgerAccountsOut(Struct):
+    items: list[LedgerAccountOut]
+    next_cursor: str | None
+
+
+class RunByOut(Struct):
+    id: UUID
+    display_name: str
+
+
+class PayoutRunSummaryOut(Struct):
+    id: UUID
+    at: datetime
+    run_by: RunByOut | None
+    count: int
+    totals: list[Money]
+
+
+class PayoutRunsOut(Struct):
+    items: list[PayoutRunSummaryOut]
+    next_cursor: str | None
 
 
 class PayoutOut(Struct):

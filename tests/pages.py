@@ -8,7 +8,7 @@ from typing import Any
 
 from httpx import AsyncClient, Response
 
-from tests.factories import PASSWORD, signup
+from tests.factories import PASSWORD, signup, unique_email
 
 HTML = {"accept": "text/html"}
 HTMX = {**HTML, "hx-request": "true"}
@@ -21,6 +21,22 @@ async def browse_as(client: AsyncClient, roles: list[str] | None = None, name: s
     response = await client.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
     assert response.status_code == 200, response.text
     return user
+
+
+async def browse_as_admin(client: AsyncClient, app: Any, name: str = "Console Admin") -> str:
+    """A browser signed in as a new admin (made as the operator's CLI would); returns its CSRF token."""
+    from kernel.auth.models import Role
+    from kernel.auth.service import AccountService
+
+    email = unique_email("console")
+    async with app.state.db.transaction() as session:
+        await AccountService(
+            session, app.state.clock, app.state.settings.auth.session_ttl, app.state.passwords
+        ).create_user(email, PASSWORD, name, [Role.ADMIN])
+    client.cookies.clear()
+    response = await client.post("/api/auth/login", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return await csrf_token(client, "/admin")
 
 
 async def csrf_token(client: AsyncClient, path: str = "/shop") -> str:

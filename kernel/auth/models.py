@@ -30,6 +30,9 @@ class User(UUIDv7AuditBase):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200))
     display_name: Mapped[str] = mapped_column(String(80))
+    # A suspended account cannot sign in and its tokens stop working; the reason is what its owner is told.
+    suspended_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+    suspension_reason: Mapped[str | None] = mapped_column(String(300), default=None)
     role_rows: Mapped[list[UserRole]] = relationship(
         lazy="selectin", cascade="all, delete-orphan", order_by="UserRole.role"
     )
@@ -57,3 +60,24 @@ class AuthToken(UUIDv7Base):
     created_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     expires_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTimeUTC(timezone=True), default=None)
+
+
+class AccountAction(StrEnum):
+    """What an admin did to an account; stored in ``AccountEvent.action``."""
+
+    SUSPEND = "suspend"
+    REINSTATE = "reinstate"
+    ROLES = "roles"  # roles granted or taken away; the detail names them
+
+
+class AccountEvent(UUIDv7Base):
+    """An audit row per admin action on an account: who did what to whom, when, and why."""
+
+    __tablename__ = "auth_account_event"
+
+    user_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id"))
+    action: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    reason: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))

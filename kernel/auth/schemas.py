@@ -38,3 +38,45 @@ class TokenOut(Struct):
     token: str
     expires_at: datetime
     user: MeOut
+
+
+# Admin ------------------------------------------------------------------------------------------------------------
+Reason = Annotated[str, Meta(max_length=300, description="Why: kept in the account's audit trail")]
+
+
+class AdminUserOut(Struct):
+    id: UUID
+    email: str
+    display_name: str
+    roles: list[str]
+    created_at: datetime
+    suspended_at: datetime | None
+    suspension_reason: str | None
+
+
+class UserListOut(Struct):
+    items: list[AdminUserOut]
+    next_cursor: str | None
+
+
+class AccountEventOut(Struct):
+    action: str
+    detail: str
+    reason: str
+    at: datetime
+    actor_id: UUID
+    actor_name: str
+
+
+class AdminUserDetailOut(Struct):
+    user: AdminUserOut
+    events: list[AccountEventOut]
+
+
+class RolesIn(Struct, forbid_unknown_fields=True):
+    roles: Annotated[list[Role], Meta(max_length=5)]
+    reason: Reason
+
+
+class ReasonIn(Struct, forbid_unknown_fields=True):
+    reason: Reason

@@ -17,7 +17,7 @@ from kernel.auth.cache import Revoked, SignedInCache
 from kernel.auth.models import SELF_SERVICE_ROLES, AuthToken, Role, User, UserRole
 from kernel.auth.passwords import Passwords
 from kernel.clock import Clock
-from kernel.errors import Conflict, RuleBroken, Unauthorized
+from kernel.errors import Conflict, Forbidden, RuleBroken, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ class AccountService:
         user = await self.session.scalar(select(User).where(User.email == normalise_email(email)))
         if not await self.passwords.verify(user.password_hash if user else None, password) or user is None:
             raise Unauthorized("bad_credentials", "The email or password is not right.")
+        if user.suspended_at is not None:  # told only after the right password, so it reveals nothing to a guesser
+            raise Forbidden("account_suspended", f"This account is suspended: {user.suspension_reason}")
         token = secrets.token_urlsafe(32)
         now = self.clock.now()
         expires_at = now + self.session_ttl
@@ -117,6 +119,7 @@ class AccountService:
                     AuthToken.token_hash == hash_token(token),
                     AuthToken.revoked_at.is_(None),
                     AuthToken.expires_at > self.clock.now(),
+                    User.suspended_at.is_(None),
                 )
             )
         ).first()

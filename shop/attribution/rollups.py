@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -73,7 +74,19 @@ def rollup_job() -> Job:
     async def run(db: Database, clock: Clock) -> int:
         return await catch_up(db)
 
-    return Job("attribution_rollups", run)
+    return Job("attribution_rollups", run, backlog)
+
+
+async def backlog(session: AsyncSession, now: datetime) -> int:
+    """Touches and money entries not folded yet."""
+    done = {
+        source: last_id for source, last_id in await session.execute(select(RollupCursor.source, RollupCursor.last_id))
+    }
+    waiting = 0
+    for source, model in (("touches", Touch), ("ledger", JournalEntry)):
+        query = select(func.count()).select_from(model).where(model.id > done.get(source, 0))
+        waiting += int(await session.scalar(query) or 0)
+    return waiting
 
 
 async def _horizon(db: Database, model: type[Touch] | type[JournalEntry]) -> int:

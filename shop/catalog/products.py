@@ -18,7 +18,7 @@ from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
 from shop.catalog.images import MAX_IMAGES_PER_PRODUCT, remove_files, store_image
 from shop.models import Category, Product, ProductImage
-from shop.schemas import CategoryIn, ProductIn, ProductPatch
+from shop.schemas import CategoryIn, CategoryPatch, ProductIn, ProductPatch
 
 ProductSort = Literal["newest", "price_asc", "price_desc"]
 
@@ -55,6 +55,28 @@ class CatalogService:
             self.session.add(category)
         else:
             category.name, category.commission_bps = data.name, data.commission_bps
+        await self.session.flush()
+        return category
+
+    async def add_category(self, data: CategoryIn) -> Category:
+        """Create a category; its slug must be new."""
+        if await self.session.scalar(select(Category.id).where(Category.slug == data.slug)):
+            raise Conflict(
+                "category_exists",
+                f"There is already a category {data.slug!r}; change it instead.",
+                errors=[{"field": "slug", "message": "already taken"}],
+            )
+        return await self.set_category(data)
+
+    async def update_category(self, slug: str, patch: CategoryPatch) -> Category:
+        """Change a category's name and/or commission rate."""
+        category = await self.session.scalar(select(Category).where(Category.slug == slug))
+        if category is None:
+            raise NotFound("category_not_found", f"There is no category {slug!r}.")
+        if patch.name is not None:
+            category.name = patch.name
+        if patch.commission_bps is not None:
+            category.commission_bps = patch.commission_bps
         await self.session.flush()
         return category
 

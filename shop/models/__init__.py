@@ -16,7 +16,7 @@ from shop.models.attribution import (
 )
 from shop.models.catalog import Category, Deal, Product, ProductImage
 from shop.models.disputes import DisputeEvidence, DisputeMessage
-from shop.models.ledger import JournalEntry, Payout, Posting
+from shop.models.ledger import JournalEntry, Payout, PayoutRun, Posting
 from shop.models.orders import (
     CartItem,
     ChargeIntent,
@@ -55,6 +55,7 @@ __all__ = [
     "OrderLine",
     "OrderStatus",
     "Payout",
+    "PayoutRun",
     "Posting",
     "Product",
     "ProductImage",

@@ -38,6 +38,16 @@ class Posting(BigIntBase):
     available_at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 
+class PayoutRun(UUIDv7Base):
+    """One payout run, kept even when it paid nobody: when, who started it, how many parties it paid."""
+
+    __tablename__ = "shop_payout_run"
+
+    run_by: Mapped[UUID | None] = mapped_column(ForeignKey("auth_user.id"), default=None)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True), index=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
 class Payout(UUIDv7Base):
     __tablename__ = "shop_payout"
 
@@ -47,3 +57,4 @@ class Payout(UUIDv7Base):
     currency: Mapped[str] = mapped_column(String(3))
     provider_ref: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    run_id: Mapped[UUID | None] = mapped_column(ForeignKey("shop_payout_run.id"), default=None, index=True)

@@ -16,6 +16,7 @@ from uuid import UUID
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.errors import RuleBroken
 from kernel.money import Money
 from shop.models import JournalEntry, Order, Posting
 
@@ -34,6 +35,11 @@ class EntryKind(StrEnum):
     REFUND_PAID = "refund_paid"  # the approved refund sent back through the payment provider
     PAYOUT = "payout"  # a payable emptied into a payout
     PAYOUT_PAID = "payout_paid"  # the payout sent through the payout provider
+
+
+# Every account is one of these: the platform's own by name, or ``kind:owner`` (an order's escrow, a party's payable).
+OWNED_KINDS = ("escrow", "seller_payable", "creator_payable")
+ACCOUNT_KINDS = (*OWNED_KINDS, PLATFORM_REVENUE, PROVIDER_CLEARING, REFUNDS, PAYOUTS)
 
 
 def escrow(order_id: UUID) -> str:
@@ -110,6 +116,44 @@ async def trial_balance(session: AsyncSession) -> list[AccountBalance]:
         .group_by(Posting.account, Posting.currency)
         .order_by(Posting.account, Posting.currency)
     )
+    return [AccountBalance(account, Money(int(total), currency)) for account, currency, total in rows]
+
+
+def totals_by_currency(balances: Iterable[AccountBalance]) -> list[Money]:
+    """The sum of ``balances`` in each currency, by currency: every one is zero when the books balance."""
+    sums: dict[str, int] = defaultdict(int)
+    for row in balances:
+        sums[row.balance.currency] += row.balance.amount_minor
+    return [Money(amount, currency) for currency, amount in sorted(sums.items())]
+
+
+async def account_balances(
+    session: AsyncSession, kind: str | None, owner: UUID | None, limit: int, after: tuple[str, str] | None = None
+) -> list[AccountBalance]:
+    """Accounts' balances by account name and currency, optionally of one kind or one owner; ``after`` is the last
+    (account, currency) of the page before."""
+    query = (
+        select(Posting.account, Posting.currency, func.sum(Posting.amount_minor))
+        .group_by(Posting.account, Posting.currency)
+        .order_by(Posting.account, Posting.currency)
+        .limit(limit)
+    )
+    if kind and kind not in ACCOUNT_KINDS:
+        raise RuleBroken(
+            "unknown_account_kind",
+            f"Account kinds are {', '.join(ACCOUNT_KINDS)}.",
+            errors=[{"field": "kind", "message": "unknown account kind"}],
+        )
+    if kind:
+        query = query.where(Posting.account.like(f"{kind}:%") if kind in OWNED_KINDS else Posting.account == kind)
+    if owner:
+        query = query.where(Posting.account.like(f"%:{owner}"))
+    if after:
+        account, currency = after
+        query = query.where(
+            (Posting.account > account) | ((Posting.account == account) & (Posting.currency > currency))
+        )
+    rows = await session.execute(query)
     return [AccountBalance(account, Money(int(total), currency)) for account, currency, total in rows]
 
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.auth.models import User
 from kernel.clock import Clock
 from kernel.money import Money
-from shop.models import Payout, Posting
+from shop.models import Payout, PayoutRun, Posting
 from shop.money import ledger
 from shop.money.gateway import PayoutGateway
 from shop.money.ledger import EntryKind, Leg
@@ -33,10 +35,16 @@ class PaidParty:
     provider_ref: str
 
 
-async def run(session: AsyncSession, clock: Clock, gateway: PayoutGateway, currency: str) -> list[PaidParty]:
+async def run(
+    session: AsyncSession, clock: Clock, gateway: PayoutGateway, currency: str, run_by: UUID | None = None
+) -> list[PaidParty]:
+    """Pay every positive available balance once, and keep the run (``run_by``: the admin, None for the CLI)."""
     if session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PAYOUT_LOCK_KEY})
     now = clock.now()
+    payout_run = PayoutRun(run_by=run_by, at=now)
+    session.add(payout_run)
+    await session.flush()
     matured = func.sum(case((Posting.available_at <= now, Posting.amount_minor), else_=0))
     rows = await session.execute(
         select(Posting.account, matured)
@@ -82,8 +90,46 @@ async def run(session: AsyncSession, clock: Clock, gateway: PayoutGateway, curre
                 currency=currency,
                 provider_ref=reference,
                 at=now,
+                run_id=payout_run.id,
             )
         )
         paid.append(PaidParty(party_id, account, amount, reference))
+    payout_run.count = len(paid)
     await session.flush()
     return paid
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A past payout run: when, who started it (None: the operator's CLI), how many parties and how much."""
+
+    id: UUID
+    at: datetime
+    run_by: UUID | None
+    run_by_name: str
+    count: int
+    totals: list[Money]  # per currency; empty when the run paid nobody
+
+
+async def history(session: AsyncSession, limit: int, after: tuple[datetime, UUID] | None = None) -> list[RunSummary]:
+    """Payout runs, newest first; ``after`` is the (at, id) of the last run of the page before."""
+    query = (
+        select(PayoutRun, User.display_name)
+        .outerjoin(User, User.id == PayoutRun.run_by)
+        .order_by(PayoutRun.at.desc(), PayoutRun.id.desc())
+        .limit(limit)
+    )
+    if after:
+        at, run_id = after
+        query = query.where((PayoutRun.at < at) | ((PayoutRun.at == at) & (PayoutRun.id < run_id)))
+    runs = (await session.execute(query)).all()
+    sums = await session.execute(
+        select(Payout.run_id, Payout.currency, func.sum(Payout.amount_minor))
+        .where(Payout.run_id.in_([r.id for r, _ in runs]))
+        .group_by(Payout.run_id, Payout.currency)
+        .order_by(Payout.currency)
+    )
+    totals: dict[UUID, list[Money]] = defaultdict(list)
+    for run_id, currency, amount in sums:
+        totals[run_id].append(Money(int(amount), currency))
+    return [RunSummary(r.id, r.at, r.run_by, name or "", r.count, totals[r.id]) for r, name in runs]

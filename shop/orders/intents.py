@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Unavailable
-from kernel.jobs import Job, claim_due
+from kernel.jobs import Job, claim_due, count_due
 from shop.models import ChargeIntent, ChargeIntentStatus
 from shop.money.gateway import PaymentGateway
 
@@ -101,7 +101,11 @@ def reconcile_job(gateway: PaymentGateway, after: timedelta) -> Job:
                 handled += await _void_abandoned(session, gateway, intent_id, stale)
         return handled
 
-    return Job("reconcile_charges", run)
+    async def backlog(session: AsyncSession, now: datetime) -> int:
+        open_intents = select(ChargeIntent.id).where(ChargeIntent.status == ChargeIntentStatus.OPEN)
+        return await count_due(session, open_intents, ChargeIntent.attempted_at, now - after)
+
+    return Job("reconcile_charges", run, backlog)
 
 
 async def _void_abandoned(session: AsyncSession, gateway: PaymentGateway, intent_id: UUID, stale: datetime) -> int:

@@ -8,6 +8,7 @@ claimed with SKIP LOCKED, so several workers split the work and a failure only r
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.bus import Bus
 from kernel.clock import Clock
 from kernel.db import Database
-from kernel.jobs import Job, claim_due
+from kernel.jobs import Job, claim_due, count_due
 from kernel.settings import ShopSettings
 from shop.models import Dispute, DisputeStatus, Order, OrderAction, OrderStatus
 from shop.money.gateway import PaymentGateway
@@ -26,8 +27,12 @@ from shop.orders.intents import reconcile_job
 from shop.orders.lifecycle import OrderService
 
 BATCH = 50
+# What each deadline job sweeps, before the due-time filter: also counted as the job's backlog.
+UNSHIPPED = select(Order.id).where(Order.status == OrderStatus.PAID)
+UNCONFIRMED = select(Order.id).where(Order.status.in_([OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED]))
 # A seller who does not answer, or a buyer who leaves the seller's offer unanswered, hands the dispute to admins.
 AWAITING_ANSWER = (DisputeStatus.OPEN, DisputeStatus.OFFERED)
+UNANSWERED = select(Dispute.id).where(Dispute.status.in_(AWAITING_ANSWER))
 
 
 def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list[Job]:
@@ -55,8 +60,7 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
                     order, None, OrderAction.CANCELLED_NOT_SHIPPED, "not shipped by the ship-by deadline"
                 )
 
-        query = select(Order.id).where(Order.status == OrderStatus.PAID)
-        return await each_due(db, clock, query, Order.ship_by, act)
+        return await each_due(db, clock, UNSHIPPED, Order.ship_by, act)
 
     async def auto_confirm(db: Database, clock: Clock) -> int:
         async def act(session: AsyncSession, order_id: UUID) -> None:
@@ -70,8 +74,7 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
             ):
                 await service.complete(order, None, OrderAction.AUTO_CONFIRMED)
 
-        query = select(Order.id).where(Order.status.in_([OrderStatus.SHIPPED, OrderStatus.PARTIALLY_REFUNDED]))
-        return await each_due(db, clock, query, Order.auto_confirm_at, act)
+        return await each_due(db, clock, UNCONFIRMED, Order.auto_confirm_at, act)
 
     async def escalate_ignored_disputes(db: Database, clock: Clock) -> int:
         async def act(session: AsyncSession, dispute_id: UUID) -> None:
@@ -79,12 +82,17 @@ def shop_jobs(settings: ShopSettings, gateway: PaymentGateway, bus: Bus) -> list
             if dispute and dispute.status in AWAITING_ANSWER and dispute.respond_by <= clock.now():
                 await DisputeService(session, clock, settings, orders(session, clock)).escalate_overdue(dispute)
 
-        query = select(Dispute.id).where(Dispute.status.in_(AWAITING_ANSWER))
-        return await each_due(db, clock, query, Dispute.respond_by, act)
+        return await each_due(db, clock, UNANSWERED, Dispute.respond_by, act)
+
+    def backlog(query: Any, due: Any) -> Callable[[AsyncSession, datetime], Awaitable[int]]:
+        async def count(session: AsyncSession, now: datetime) -> int:
+            return await count_due(session, query, due, now)
+
+        return count
 
     return [
-        Job("cancel_unshipped", cancel_unshipped),
-        Job("auto_confirm", auto_confirm),
-        Job("escalate_ignored_disputes", escalate_ignored_disputes),
+        Job("cancel_unshipped", cancel_unshipped, backlog(UNSHIPPED, Order.ship_by)),
+        Job("auto_confirm", auto_confirm, backlog(UNCONFIRMED, Order.auto_confirm_at)),
+        Job("escalate_ignored_disputes", escalate_ignored_disputes, backlog(UNANSWERED, Dispute.respond_by)),
         reconcile_job(gateway, settings.reconcile_after),
     ]

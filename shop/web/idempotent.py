@@ -11,17 +11,21 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 from litestar import Response
+from litestar.datastructures import State
 from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser
+from kernel.money import Money
+from shop.money import payouts
 from shop.orders import idempotency, intents
 from shop.orders.checkout import Checkout
 from shop.orders.idempotency import Answer
-from shop.schemas import CheckoutIn, CheckoutOut
+from shop.schemas import CheckoutIn, CheckoutOut, PayoutOut, PayoutRunOut
 from shop.views import order_out
 
 IdempotencyKey = Annotated[str | None, HeaderParameter(name="Idempotency-Key", required=False)]
@@ -94,3 +98,19 @@ async def keyed_checkout(checkout: Checkout, buyer: CurrentUser, data: CheckoutI
 
     async with checkout.committing():
         return await idempotent(checkout.session, scope, key, data, place, now=now)
+
+
+async def keyed_payout_run(session: AsyncSession, state: State, admin_id: UUID, key: str | None) -> Answer:
+    """Run payouts once per Idempotency-Key (required), for the JSON API and the console's "Run payouts now"."""
+    currency = state.settings.shop.currency
+
+    async def run() -> tuple[PayoutRunOut, int]:
+        paid = await payouts.run(session, state.clock, state.shop.payouts, currency, admin_id)
+        out = PayoutRunOut(
+            [PayoutOut(p.party_id, p.account, p.amount, p.provider_ref) for p in paid],
+            sum((p.amount for p in paid), Money.zero(currency)),
+        )
+        return out, 200
+
+    # A run takes no body, so its key alone tells a retry from a new run.
+    return await idempotent(session, "payouts", key, msgspec.Struct(), run, now=state.clock.now())

@@ -62,3 +62,40 @@ async def test_due_rows_are_claimed_by_one_worker_only(client, app, clock: Fixed
         theirs = set(await second.scalars(claim_due(query, AuthToken.expires_at, now, limit=10)))
     assert len(mine) == 4 and len(theirs) == 2
     assert not mine & theirs
+
+
+async def test_each_jobs_last_run_outcome_and_backlog_are_readable_by_admins(client, app, clock: FixedClock) -> None:
+    from tests.factories import bearer
+    from tests.shop.helpers import make_admin
+
+    async def broken(db: Database, clock: FixedClock) -> int:
+        raise RuntimeError("boom")
+
+    async def fine(db: Database, clock: FixedClock) -> int:
+        return 2
+
+    async def two_left(session, now) -> int:  # type: ignore[no-untyped-def]
+        return 5
+
+    sweeper = Sweeper(app.state.db, clock, timedelta(seconds=1), [Job("broken", broken), Job("fine", fine, two_left)])
+    await sweeper.run_once()
+    clock.advance(timedelta(minutes=1))
+    await sweeper.run_once()  # a second round overwrites the first: one row per job
+
+    admin = await make_admin(client, app)
+    items = {j["name"]: j for j in (await client.get("/api/admin/jobs", headers=bearer(admin))).json()["items"]}
+
+    assert items["broken"]["outcome"] == "failed" and items["broken"]["error"] == "RuntimeError: boom"
+    assert items["broken"]["backlog"] is None
+    assert items["fine"] | {"started_at": None, "finished_at": None} == {
+        "name": "fine",
+        "outcome": "done",
+        "handled": 2,
+        "backlog": 5,
+        "error": "",
+        "started_at": None,
+        "finished_at": None,
+    }
+    assert items["fine"]["finished_at"].startswith("2026-03-02T09:01:00")
+    page = await client.get("/admin/jobs", headers={"accept": "text/html", **bearer(admin)})
+    assert page.status_code == 200 and 'data-job="broken"' in page.text and "RuntimeError: boom" in page.text

@@ -417,3 +417,29 @@ async def test_nothing_is_published_for_a_declined_or_refused_checkout(client: A
     assert seen[0].order_id == marker["id"]
     assert seen[1] == StockChanged(marker_product, 4)
     assert await stock(client, product_id) == 5
+
+
+async def test_a_deadline_jobs_backlog_counts_due_orders_until_the_sweep_handles_them(
+    client: AsyncClient, app: Litestar, clock: FixedClock
+) -> None:
+    _, product_id = await seller_with_product(client)
+    _, buyer = await signed_in(client)
+    assert (await checkout(client, buyer, [{"product_id": product_id, "quantity": 1}])).status_code == 201
+    admin = await make_admin(client, app)
+    (job,) = [j for j in app.state.sweeper.jobs if j.name == "cancel_unshipped"]
+    clock.advance(7 * DAY + SECOND)
+
+    async with app.state.db.transaction() as session:
+        assert await job.backlog(session, clock.now()) == 1
+    await app.state.sweeper.run_once()
+
+    runs = {j["name"]: j for j in (await client.get("/api/admin/jobs", headers=bearer(admin))).json()["items"]}
+    assert runs["cancel_unshipped"] | {"started_at": None, "finished_at": None} == {
+        "name": "cancel_unshipped",
+        "started_at": None,
+        "finished_at": None,
+        "outcome": "done",
+        "handled": 1,
+        "backlog": 0,
+        "error": "",
+    }

@@ -31,6 +31,7 @@ from tests.shop.helpers import (
 TRACKING = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 SCRIPT = "<script>alert(document.cookie)</script>"
+ANY_USER = "0190b8a0-0000-7000-8000-000000000000"  # admin routes taking a user id refuse non-admins before looking
 
 # Routes anyone may call, signed in or not.
 PUBLIC = {
@@ -151,6 +152,8 @@ class Victim:
             coupon_id=self.coupon_id,
             photo_id=self.photo_id,
             image_id=self.image_id,
+            user_id=ANY_USER,
+            slug="fashion",
         )
 
 
@@ -367,7 +370,9 @@ async def test_non_admins_get_403_on_every_admin_route(client: AsyncClient, app:
     for method, path in sorted(admin_routes(app)):
         for token in (powerful, victim.seller, victim.buyer):
             body = {"slug": "fashion", "name": "Free", "commission_bps": 0} if method == "POST" else None
-            response = await call(client, method, path, token, headers={"Idempotency-Key": new_key()}, json=body)
+            response = await call(
+                client, method, victim.ids(path), token, headers={"Idempotency-Key": new_key()}, json=body
+            )
             assert response.status_code == 403, (method, path, response.text)
 
     assert (await client.get("/api/shop/categories")).json() == categories
