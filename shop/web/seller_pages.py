@@ -126,17 +126,17 @@ class SellerPages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         values = {name: form.get(name, "").strip() for name in PRODUCT_FIELDS}
-        categories = await catalog.categories()
         try:
             product = await catalog.create(my_id(request), _product_in(form, state.settings.shop.currency))
         except DomainError as exc:
             await db_session.rollback()
             errors = field_errors(exc)
             if request.htmx:
+                # Read after the rollback: rows loaded before it are expired and cannot load lazily here.
                 return fragment(
                     "shop/partials/_product_form.html",
                     status_code=exc.status,
-                    categories=categories,
+                    categories=await catalog.categories(),
                     product_values=values,
                     product_errors=errors,
                 )
@@ -155,7 +155,7 @@ class SellerPages(Controller):
             return Redirect("/shop/seller#products", status_code=303)
         return fragment(
             "shop/partials/_product_created.html",
-            categories=categories,
+            categories=await catalog.categories(),
             product_values={"stock": "1", "affiliate_rate": "10", "category": values["category"]},
             product_errors={},
             p=product_out(await catalog.view(product.id)),
