@@ -197,10 +197,12 @@ class ReportPages(Controller):
         staff = user.has(Role.MARKETER) or user.has(Role.ADMIN)
         # Before this request's session reads anything: on SQLite its transaction would hold the lock catch_up needs.
         await rollups.catch_up(state.db)
-        creator = await pick(db_session, "creator", params.get("creator_id", ""), params.get("creator_q", ""))
+        creator = (
+            await pick(db_session, "creator", params.get("creator_id", ""), params.get("creator_q", ""))
+            if staff
+            else Pick("creator", None, "", [])  # a creator's report is their own
+        )
         seller = await pick(db_session, "seller", params.get("seller_id", ""), params.get("seller_q", ""))
-        if not staff:
-            creator = Pick("creator", None, "", [])
         filters = {
             "group_by": params.get("group_by") or "creator",
             "from": params.get("from") or "",
