@@ -237,6 +237,10 @@ async def test_a_creator_coupon_on_the_checkout_page_discounts_and_credits_its_c
         client, "/shop/checkout", {**checkout_form(page.text, coupon_code="sam-10"), "apply": "coupon"}
     )
     assert applied.status_code == 200 and "Pay $45.00" in applied.text
+    swapped = await submit(
+        client, "/shop/checkout", {**checkout_form(page.text, coupon_code="sam-10"), "apply": "1"}, True
+    )
+    assert swapped.text.lstrip().startswith('<form id="checkout-form"') and "Pay $45.00" in swapped.text
     placed = await submit(client, "/shop/checkout", checkout_form(quoted.text, coupon_code="sam-10"))
 
     assert placed.status_code == 303
