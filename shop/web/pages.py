@@ -161,7 +161,17 @@ class CartPages(Controller):
         self, request: HTMXRequest, product_id: FromPath[UUID], carts: Carts, state: State
     ) -> Response[Any]:
         form = await request.form()
-        await carts.set_quantity(my_id(request), product_id, whole_number(form.get("quantity", "0"), "quantity"))
+        typed = str(form.get("quantity", "0"))
+        try:
+            quantity = whole_number(typed, "quantity")
+        except DomainError as exc:
+            lines = await carts.lines(my_id(request))
+            failed = {"id": product_id, "error": exc.detail, "value": typed.strip()[:20]}
+            context = {"lines": lines, "total": _total(lines, _currency(state)), "failed": failed}
+            if request.htmx:
+                return fragment("shop/partials/_cart.html", status_code=exc.status, **context)
+            return await page(request, "shop/cart.html", carts, status_code=exc.status, **context)
+        await carts.set_quantity(my_id(request), product_id, quantity)
         return await self._changed(request, carts, state)
 
     @post("/items/{product_id:uuid}/remove", status_code=200)

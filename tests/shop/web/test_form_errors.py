@@ -84,3 +84,15 @@ async def test_shipping_without_a_tracking_number_shows_the_form_again(client: A
     assert 400 <= answer.status_code < 500 and answer.headers["content-type"].startswith("text/html")
     assert 'name="tracking_number"' in answer.text and 'class="error"' in answer.text, answer.text
     assert (await client.get(f"/api/shop/orders/{order['id']}")).json()["status"] == "paid"
+
+
+@pytest.mark.parametrize("htmx", [True, False])
+async def test_a_quantity_that_is_no_whole_number_is_shown_in_its_cart_line(client: AsyncClient, htmx: bool) -> None:
+    _, product_id = await seller_with_product(client, price=2500)
+    await browse_as(client)
+    await in_cart(client, product_id, 2)
+    path, form = f"/shop/cart/items/{product_id}", {"quantity": "1.5"}
+    answer = await htmx_post(client, path, form) if htmx else await submit(client, path, form)
+    refused_beside(answer, f"quantity-{product_id}", "Enter a whole number.")
+    assert 'value="1.5"' in answer.text and 'data-testid="cart-total">$50.00<' in answer.text
+    assert 'data-testid="cart-total">$50.00<' in (await client.get("/shop/cart", headers=HTML)).text
