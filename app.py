@@ -141,7 +141,7 @@ def create_app(
         before_request=check_input,
         before_send=[
             security_headers_hook(
-                hsts=settings.public_url.startswith("https://"), connect_origins=settings.live.media_nodes
+                hsts=(settings.public_url or "").startswith("https://"), connect_origins=settings.live.media_nodes
             )
         ],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -135,7 +135,7 @@ def _media_process_url(settings: Settings, host: str, port: int) -> str:
     if settings.live.media_node_url is not None:
         return settings.live.media_node_url
     if host in WILDCARD_HOSTS:
-        public = urlsplit(settings.public_url)
+        public = urlsplit(settings.public_url or f"http://127.0.0.1:{port}")
         if public.scheme != "http" or not public.hostname:
             raise click.ClickException(
                 "Set LIVECOMMERCE_MEDIA_NODE_URL to the URL clients reach the media process at (it serves plain HTTP "

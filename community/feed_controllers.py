@@ -17,6 +17,7 @@ from community.reminders import ReminderOut, ReminderService
 from kernel.auth import requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import problem_spec
+from kernel.web import public_base
 
 
 def provide_feed(db_session: NamedDependency[AsyncSession], state: State) -> FeedService:
@@ -110,10 +111,10 @@ class FeedController(Controller):
     include_in_schema=False,
 )
 async def room_calendar(
-    room_id: FromPath[UUID], reminders: NamedDependency[ReminderService], state: State
+    request: Request[Any, Any, Any], room_id: FromPath[UUID], reminders: NamedDependency[ReminderService]
 ) -> Response[str]:
     """The room as an iCalendar event, to add to any calendar app."""
-    body = await reminders.calendar(room_id, state.settings.public_url)
+    body = await reminders.calendar(room_id, public_base(request))
     return Response(
         body,
         media_type="text/calendar; charset=utf-8",

@@ -24,13 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from community.engagement import CommentLimiter, EngagementService
 from community.follows import FollowService
 from community.leaderboard import LEVELS, SCORING, Period, leaderboard
-from community.models import PostStatus
+from community.models import Post, PostStatus
 from community.posts import PostService, embeds_by_id
 from community.profiles import ProfileService
 from community.rendering import split_embeds
+from community.schemas import PostOut
 from community.storefront import STOREFRONT_PAGES
 from community.studio import STUDIO_PAGES
 from kernel.auth import CurrentUser, Role, requires_signed_in
+from kernel.errors import DomainError
 from kernel.web import visitor
 from shop import TouchKind
 
@@ -55,7 +57,6 @@ class PostPages(Controller):
         user = viewer(request)
         post = await posts.visible(post_id, user)
         out = await posts.out(post, user)
-        comments, more = await engagement.comments(post_id, user, 100, None)
         cookies: list[Cookie] = []
         if post.status == PostStatus.PUBLISHED and (user is None or user.id != out.author.id):
             visitor_id, cookies = visitor(request)
@@ -66,19 +67,7 @@ class PostPages(Controller):
                 user_id=user.id if user else None,
                 visitor_id=visitor_id,
             )
-        return Template(
-            "community/post.html",
-            context={
-                "post": out,
-                "pieces": split_embeds(post.html),
-                "products": embeds_by_id(out.products),
-                "comments": comments,
-                "more_comments": more,
-                "published": post.status == PostStatus.PUBLISHED,
-                "can_moderate": _moderates(user, out.author.id),
-            },
-            cookies=cookies,
-        )
+        return await _post_page(post, out, user, engagement, cookies=cookies)
 
     @get("/{post_id:uuid}/cards")
     async def cards(
@@ -141,9 +130,21 @@ class PostPages(Controller):
         engagement: NamedDependency[EngagementService],
         comment_limiter: NamedDependency[CommentLimiter],
         posts: NamedDependency[PostService],
+        db_session: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         form = await request.form()
-        comment = await engagement.comment(request.user, post_id, str(form.get("text", ""))[:1000], comment_limiter)
+        text = str(form.get("text", ""))
+        try:
+            comment = await engagement.comment(request.user, post_id, text[:1000], comment_limiter)
+        except DomainError as exc:
+            await db_session.rollback()
+            failed = {"error": exc.detail, "text": text}
+            if request.htmx:
+                context = {"post_id": post_id, "failed": failed}
+                return Template("community/partials/_comment_form.html", context=context, status_code=exc.status)
+            post = await posts.visible(post_id, request.user)
+            out = await posts.out(post, request.user)
+            return await _post_page(post, out, request.user, engagement, exc.status, failed=failed)
         if not request.htmx:
             return Redirect(f"/posts/{post_id}#comment-{comment.id}", status_code=303)
         post = await posts.visible(post_id, request.user)
@@ -156,6 +157,34 @@ class PostPages(Controller):
                 "comment_count": post.comment_count,
             },
         )
+
+
+async def _post_page(
+    post: Post,
+    out: PostOut,
+    user: CurrentUser | None,
+    engagement: EngagementService,
+    status_code: int = 200,
+    cookies: list[Cookie] | None = None,
+    failed: dict[str, str] | None = None,
+) -> Template:
+    """The post page; ``failed`` is a refused comment, shown again in its form with the reason."""
+    comments, more = await engagement.comments(post.id, user, 100, None)
+    return Template(
+        "community/post.html",
+        context={
+            "post": out,
+            "pieces": split_embeds(post.html),
+            "products": embeds_by_id(out.products),
+            "comments": comments,
+            "more_comments": more,
+            "published": post.status == PostStatus.PUBLISHED,
+            "can_moderate": _moderates(user, out.author.id),
+            "failed": failed,
+        },
+        status_code=status_code,
+        cookies=cookies or [],
+    )
 
 
 def _moderates(user: CurrentUser | None, author_id: UUID) -> bool:

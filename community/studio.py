@@ -28,6 +28,7 @@ from shop import MAX_IMAGE_BYTES
 
 Posts = NamedDependency[PostService]
 FIELDS = ("title", "body", "hashtags")
+BIO_MAX = 2000  # CreatorPatch.bio's limit
 
 
 def _values(form: Any) -> dict[str, str]:
@@ -65,12 +66,29 @@ class StudioPages(Controller):
     ) -> Template:
         mine = await posts.drafts_and_posts_of(request.user.id)
         profile = await ensure_profile(db_session, request.user.id)
-        return Template("community/studio.html", context={"posts": mine, "bio": profile.bio, "saved": False})
+        context = {"posts": mine, "bio": profile.bio, "saved": False, "errors": {}}
+        return Template("community/studio.html", context=context)
 
     @post("/bio", status_code=200)
-    async def bio(self, request: Request[Any, Any, Any], profiles: NamedDependency[ProfileService]) -> Response[Any]:
+    async def bio(
+        self,
+        request: Request[Any, Any, Any],
+        profiles: NamedDependency[ProfileService],
+        posts: Posts,
+        db_session: NamedDependency[AsyncSession],
+    ) -> Response[Any]:
         form = await request.form()
-        await profiles.update(request.user, CreatorPatch(bio=str(form.get("bio", ""))[:2000]))
+        bio = str(form.get("bio", ""))
+        try:
+            if len(bio) > BIO_MAX:
+                too_long = f"At most {BIO_MAX} characters."
+                raise RuleBroken("bio_too_long", too_long, errors=[{"field": "bio", "message": too_long}])
+            await profiles.update(request.user, CreatorPatch(bio=bio))
+        except DomainError as exc:
+            await db_session.rollback()
+            mine = await posts.drafts_and_posts_of(request.user.id)
+            context = {"posts": mine, "bio": bio, "saved": False, "errors": _errors(exc)}
+            return Template("community/studio.html", context=context, status_code=exc.status)
         return Redirect("/studio/posts", status_code=303)
 
     @get("/posts/new")

@@ -69,7 +69,12 @@ _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]*)`")
 def _wants_json(request: Request[Any, Any, Any]) -> bool:
     if request.url.path.startswith(("/api/", "/schema")):
         return True
-    return "text/html" not in request.headers.get("accept", "")
+    # htmx asks with Accept: */* and swaps whatever comes back, so its page requests always get HTML.
+    return not _from_htmx(request) and "text/html" not in request.headers.get("accept", "")
+
+
+def _from_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
 
 
 def problem_response(
@@ -87,7 +92,7 @@ def problem_response(
         body = {**extra, "type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
         return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
     context = {"status": status, "title": title, "detail": detail, "errors": extra.get("errors", [])}
-    if request.headers.get("hx-request") == "true":
+    if _from_htmx(request):
         toast_headers = {"HX-Retarget": "#toasts", "HX-Reswap": "beforeend", **(headers or {})}
         return Template("components/_toast.html", context=context, status_code=status, headers=toast_headers)
     return Template("error.html", context=context, status_code=status, headers=headers)
@@ -212,7 +217,7 @@ EXCEPTION_HANDLERS = {
 
 def signin_redirect(request: Request[Any, Any, Any], exc: NotAuthorizedException) -> Response[Any]:
     """Opening a page signed out leads to sign-in and back; other requests get the usual problem answer."""
-    if request.method == "GET" and request.headers.get("hx-request") != "true":
+    if request.method == "GET" and not _from_htmx(request):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return Redirect("/signin?next=" + quote(target, safe="/"))
     return on_http_exception(request, exc)

@@ -172,7 +172,9 @@ class Settings:
     auth: AuthSettings
     redis_url: str | None = None
     data_dir: Path = Path("data")
-    public_url: str = "http://127.0.0.1:8000"
+    # Where clients reach the server, if it differs from the address requests arrive at (a proxy, a CDN); links
+    # handed out (WHIP URLs, calendar events) otherwise follow the request's own address: see kernel.web.public_base.
+    public_url: str | None = None
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
     shop: ShopSettings = field(default_factory=ShopSettings)
@@ -210,7 +212,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
         return env.get(name, default)
 
     data_dir = Path(get("LIVECOMMERCE_DATA_DIR", "data"))
-    public_url = get("LIVECOMMERCE_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    public_url = get("LIVECOMMERCE_PUBLIC_URL", "").rstrip("/") or None
     db_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'livecommerce.db'}"
     if not db_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
         raise SettingsError(
@@ -220,7 +222,7 @@ def load_settings(env: Mapping[str, str] = os.environ) -> Settings:
     if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise SettingsError(f"REDIS_URL={redis_url!r}: use redis://host:port/db")
 
-    secure_default = "true" if public_url.startswith("https://") else "false"
+    secure_default = "true" if public_url and public_url.startswith("https://") else "false"
     return Settings(
         db=DbSettings(
             url=db_url,

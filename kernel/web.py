@@ -18,6 +18,14 @@ from kernel.clock import rfc3339
 from kernel.money import Money
 
 VISITOR_COOKIE = "lc_visitor"
+
+
+def public_base(request: Request[Any, Any, Any]) -> str:
+    """What links the server hands out start with: ``LIVECOMMERCE_PUBLIC_URL`` when set, else the address this
+    request reached (its Host, or a trusted proxy's forwarded one), so a server on another port names that port."""
+    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+
+
 VISITOR_TTL = 365 * 24 * 3600
 
 

@@ -112,7 +112,7 @@ def _room_id(raw: str) -> UUID | None:
         return None
 
 
-def _sender(socket: WebSocket[Any, Any, Any], public_url: str) -> CurrentUser | None:
+def _sender(socket: WebSocket[Any, Any, Any], public_url: str | None) -> CurrentUser | None:
     """The user who may send on this socket.
 
     A browser page on another site could open this socket with the visitor's session cookie; it may watch (the
@@ -124,7 +124,9 @@ def _sender(socket: WebSocket[Any, Any, Any], public_url: str) -> CurrentUser | 
     origin = socket.headers.get("origin")
     if origin is None or socket.headers.get("authorization", "").lower().startswith("bearer "):
         return user
-    own = {_origin(public_url), f"{'https' if socket.url.scheme == 'wss' else 'http'}://{socket.headers.get('host')}"}
+    own = {f"{'https' if socket.url.scheme == 'wss' else 'http'}://{socket.headers.get('host')}".lower()}
+    if public_url:
+        own.add(_origin(public_url))
     return user if _origin(origin) in own else None
 
 

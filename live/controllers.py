@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 from kernel.auth import CurrentUser, Role, requires_role, requires_signed_in
 from kernel.pagination import DEFAULT_LIMIT, Limit
 from kernel.problems import not_found_when_malformed, problem_spec
+from kernel.web import public_base
 from live.deals import DealService, deal_out
 from live.models import Room, RoomStatus
 from live.moderation import ModerationService
@@ -58,16 +59,14 @@ class RoomController(Controller):
     )
     async def schedule(
         self,
+        request: Request[Any, Any, Any],
         data: JSONBody[RoomIn],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
-        state: State,
     ) -> RoomOut:
         """Schedule a room with up to 20 catalog products; the answer carries its WHIP URL and stream key."""
         room = await rooms.schedule(current_user, data)
-        return await room_out(
-            rooms, room, current_user, counts=None, public_url=state.settings.public_url, reveal_key=True
-        )
+        return await room_out(rooms, room, current_user, counts=None, public_url=public_base(request), reveal_key=True)
 
     @get("/", responses={422: problem_spec("Unknown cursor")})
     async def list_rooms(
@@ -90,9 +89,7 @@ class RoomController(Controller):
         """A room with its products, pinned products, running deals and live viewer count."""
         room = await rooms.get(room_id)
         state = request.app.state
-        return await room_out(
-            rooms, room, request.user, counts=_viewer_counts(state), public_url=state.settings.public_url
-        )
+        return await room_out(rooms, room, request.user, counts=_viewer_counts(state), public_url=public_base(request))
 
     @patch(
         "/{room_id:uuid}",
@@ -107,6 +104,7 @@ class RoomController(Controller):
     )
     async def update_room(
         self,
+        request: Request[Any, Any, Any],
         room_id: FromPath[UUID],
         data: JSONBody[RoomPatch],
         rooms: NamedDependency[RoomService],
@@ -115,9 +113,7 @@ class RoomController(Controller):
     ) -> RoomOut:
         """Change the title, description, start time, products or chat slow mode (the host)."""
         room = await rooms.update(current_user, room_id, data)
-        return await room_out(
-            rooms, room, current_user, counts=_viewer_counts(state), public_url=state.settings.public_url
-        )
+        return await room_out(rooms, room, current_user, counts=_viewer_counts(state), public_url=public_base(request))
 
     @post(
         "/{room_id:uuid}/end",
@@ -127,15 +123,15 @@ class RoomController(Controller):
     )
     async def end_room(
         self,
+        request: Request[Any, Any, Any],
         room_id: FromPath[UUID],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
-        state: State,
     ) -> RoomOut:
         """End the show (and its deals) even if the encoder never said goodbye; ending twice changes nothing."""
         room = await rooms.for_moderator(current_user, room_id)
         room = await rooms.end(room.id)
-        return await room_out(rooms, room, current_user, counts=None, public_url=state.settings.public_url)
+        return await room_out(rooms, room, current_user, counts=None, public_url=public_base(request))
 
     @post(
         "/{room_id:uuid}/stream-key",
@@ -145,14 +141,14 @@ class RoomController(Controller):
     )
     async def rotate_stream_key(
         self,
+        request: Request[Any, Any, Any],
         room_id: FromPath[UUID],
         rooms: NamedDependency[RoomService],
         current_user: NamedDependency[CurrentUser],
-        state: State,
     ) -> StreamKeyOut:
         """A fresh stream key; the old one stops working at once."""
         room = await rooms.rotate_stream_key(current_user, room_id)
-        return StreamKeyOut(whip_url(state.settings.public_url, room.id), room.stream_key)
+        return StreamKeyOut(whip_url(public_base(request), room.id), room.stream_key)
 
     @post(
         "/{room_id:uuid}/pin",

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
-from kernel.web import visitor
+from kernel.web import public_base, visitor
 from live.models import Room, RoomStatus
 from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
@@ -59,7 +59,7 @@ async def _room_out(request: Request[Any, Any, Any], rooms: RoomService, room: R
         room,
         _viewer(request),
         counts=getattr(state, "room_viewers", None),
-        public_url=state.settings.public_url,
+        public_url=public_base(request),
     )
 
 

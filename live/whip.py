@@ -82,11 +82,15 @@ def media_url(settings: LiveSettings, room: Room, kind: str) -> str:
 
 
 def media_node_cors(settings: Settings) -> CORSConfig | None:
-    """A media node answers the app's pages cross-origin: they reach it through the app's 307 redirects."""
+    """A media node answers the app's pages cross-origin: they reach it through the app's 307 redirects.
+
+    Without LIVECOMMERCE_PUBLIC_URL the node cannot know the pages' address, so it answers any origin; no
+    credentials are ever allowed, so a page elsewhere can do nothing a script outside a browser could not.
+    """
     if settings.live.media_node_url is None:
         return None
     return CORSConfig(
-        allow_origins=[settings.public_url],
+        allow_origins=[settings.public_url or "*"],
         allow_methods=["POST", "DELETE", "PATCH"],
         allow_headers=["Authorization", "Content-Type"],
         expose_headers=["Location"],

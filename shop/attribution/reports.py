@@ -12,15 +12,16 @@ from datetime import date, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import String, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from kernel import spreadsheets
 from kernel.auth import CurrentUser, Role
 from kernel.auth.models import User
 from kernel.errors import Forbidden, RuleBroken
 from kernel.money import Money
-from shop.attribution.rollups import ALL, NIL
+from shop.attribution.rollups import ALL, BUYER, CLICKER, NIL
 from shop.attribution.rule import Attribution
 from shop.attribution.schemas import ReportRowOut
 from shop.models import AttributionRollup, AttributionViewer, Product
@@ -114,21 +115,41 @@ async def attribution_report(
     ]
     totals = select(key.label("key"), *sums).where(*_filters(rollup, query)).group_by(key)
     viewer_key = viewers.day if query.group_by is GroupBy.DAY else viewers.key
-    uniques = dict(
-        (
-            await session.execute(
-                select(viewer_key, func.count(func.distinct(viewers.viewer)))
-                .where(*_filters(viewers, query))
-                .group_by(viewer_key)
-            )
-        ).all()
+    people = (
+        select(viewer_key, func.count(func.distinct(viewers.viewer)))
+        .where(*_filters(viewers, query))
+        .group_by(viewer_key)
     )
+    is_marked = or_(viewers.viewer.startswith(CLICKER), viewers.viewer.startswith(BUYER))
+    uniques = dict((await session.execute(people.where(~is_marked))).all())
+    clickers = dict((await session.execute(people.where(viewers.viewer.startswith(CLICKER)))).all())
     found = (await session.execute(totals)).all()
     labels = await _labels(session, attribution, query.group_by, [row.key for row in found])
-    rows = [_row(row, uniques.get(row.key, 0), labels, currency) for row in found]
+    converted = await _converted(session, query) if clickers else {}
+    rows = [
+        _row(row, uniques.get(row.key, 0), (converted.get(row.key, 0), clickers.get(row.key, 0)), labels, currency)
+        for row in found
+    ]
     if query.group_by is GroupBy.DAY:
         return sorted(rows, key=lambda r: r.key)
     return sorted(rows, key=lambda r: (-r.net_gmv.amount_minor, -r.clicks, r.key))
+
+
+async def _converted(session: AsyncSession, query: ReportQuery) -> dict:
+    """Per row, how many of the people who clicked also bought there in the range."""
+    clicked, bought = aliased(AttributionViewer), aliased(AttributionViewer)
+    row_key = clicked.day if query.group_by is GroupBy.DAY else clicked.key
+    same_cell = [getattr(bought, c) == getattr(clicked, c) for c in ("dim", "key", "creator_id", "seller_id")]
+    if query.group_by is GroupBy.DAY:
+        same_cell.append(bought.day == clicked.day)
+    person = func.substr(clicked.viewer, len(CLICKER) + 1)
+    found = await session.execute(
+        select(row_key, func.count(func.distinct(clicked.viewer)))
+        .join(bought, and_(*same_cell, bought.viewer == literal(BUYER, String()).concat(person)))
+        .where(*_filters(clicked, query), *_filters(bought, query), clicked.viewer.startswith(CLICKER))
+        .group_by(row_key)
+    )
+    return dict(found.all())
 
 
 def _filters(model: type[AttributionRollup] | type[AttributionViewer], query: ReportQuery) -> list:
@@ -140,7 +161,7 @@ def _filters(model: type[AttributionRollup] | type[AttributionViewer], query: Re
     return conditions
 
 
-def _row(row, unique_viewers: int, labels: dict, currency: str) -> ReportRowOut:  # type: ignore[no-untyped-def]
+def _row(row, unique_viewers: int, conversion: tuple[int, int], labels: dict, currency: str) -> ReportRowOut:  # type: ignore[no-untyped-def]
     key = row.key.isoformat() if isinstance(row.key, date) else str(row.key)
     gmv, refunds, commission = (int(row.gmv_minor), int(row.refunds_minor), int(row.commission_minor))
     clicks, orders = int(row.clicks), int(row.orders)
@@ -158,7 +179,7 @@ def _row(row, unique_viewers: int, labels: dict, currency: str) -> ReportRowOut:
         refunds=Money(refunds, currency),
         net_gmv=Money(net, currency),
         commission=Money(commission, currency),
-        conversion_rate=round(orders / clicks, 4) if clicks else 0.0,
+        conversion_rate=round(conversion[0] / conversion[1], 4) if conversion[1] else 0.0,
         epc=Money(commission // clicks if clicks else 0, currency),
         aov=Money(net // orders if orders else 0, currency),
     )

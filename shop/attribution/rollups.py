@@ -52,6 +52,11 @@ ENTRY_CHUNK = 5_000
 METRICS = ("views", "clicks", "add_to_carts", "orders", "units", "gmv_minor", "refunds_minor", "commission_minor")
 CELL = ("dim", "key", "day", "creator_id", "seller_id")
 FUNNEL = (TouchKind.VIEW, TouchKind.CLICK, TouchKind.ADD_TO_CART)  # counted into views, clicks, add_to_carts
+# shop_attribution_viewer names people once per cell: viewers as they are ("u:<user>" or "v:<visitor>"), and with
+# these prefixes the people who clicked and the buyers, so that conversion counts people who clicked and then
+# bought, a share of those who clicked that cannot pass 100 %.
+CLICKER = "click|"
+BUYER = "buyer|"
 
 
 async def catch_up(db: Database) -> int:
@@ -171,26 +176,36 @@ async def _fold_touches(session: AsyncSession, after: int, upto: int) -> int:
             await session.execute(
                 _upsert(session, _insert(session, AttributionRollup).from_select([*CELL, *METRICS], counts))
             )
-            if seller is not None:
-                continue  # a view (joining a room, opening a post) has no seller: viewers are kept per creator only
-            viewers = (
-                select(
-                    literal(dim, String()),
-                    rows.c.key,
-                    rows.c.day,
-                    creator if creator is not None else literal(ALL, GUID()),
-                    seller if seller is not None else literal(ALL, GUID()),
-                    rows.c.viewer,
-                )
-                .where(rows.c.kind == TouchKind.VIEW, rows.c.viewer.is_not(None))
-                .distinct()
-            )
-            await session.execute(
-                _insert(session, AttributionViewer)
-                .from_select([*CELL, "viewer"], viewers)
-                .on_conflict_do_nothing(index_elements=[*CELL, "viewer"])
-            )
+            await session.execute(_people(session, dim, rows, creator, seller, TouchKind.CLICK))
+            if seller is None:  # a view (joining a room, opening a post) has no seller: viewers are kept per creator
+                await session.execute(_people(session, dim, rows, creator, seller, TouchKind.VIEW))
     return upto - after
+
+
+def _people(session: AsyncSession, dim: str, rows: Any, creator: Any, seller: Any, kind: TouchKind) -> Any:
+    """Who made touches of ``kind`` in each cell, once each (clickers under the CLICKER prefix)."""
+    viewer = (
+        rows.c.viewer
+        if kind == TouchKind.VIEW
+        else func.substr(literal(CLICKER, String()).concat(rows.c.viewer), 1, 64)
+    )
+    people = (
+        select(
+            literal(dim, String()),
+            rows.c.key,
+            rows.c.day,
+            creator if creator is not None else literal(ALL, GUID()),
+            seller if seller is not None else literal(ALL, GUID()),
+            viewer,
+        )
+        .where(rows.c.kind == kind, rows.c.viewer.is_not(None))
+        .distinct()
+    )
+    return (
+        _insert(session, AttributionViewer)
+        .from_select([*CELL, "viewer"], people)
+        .on_conflict_do_nothing(index_elements=[*CELL, "viewer"])
+    )
 
 
 def _rollups_of(creator: Any, seller: Any) -> list[tuple[Any, Any]]:
@@ -266,7 +281,20 @@ async def _fold_entries(session: AsyncSession, after: int, upto: int) -> int:
             before, amount = refunded[entry_id]
             _add_refund(cells, order, order_lines, before, amount)
     await _write_cells(session, cells)
+    await _write_buyers(session, {(cell, orders[order_id].buyer_id) for cell, order_id in counted})
     return upto - after
+
+
+async def _write_buyers(session: AsyncSession, bought: set[tuple[tuple[Any, ...], UUID]]) -> None:
+    """Each buyer once per cell they bought in, named as ``_viewer`` names a signed-in person who clicked."""
+    postgres = _dialect(session) == "postgresql"
+    rows = [
+        dict(zip(CELL, cell, strict=True)) | {"viewer": f"{BUYER}u:{buyer if postgres else buyer.hex}"}
+        for cell, buyer in bought
+    ]
+    if rows:
+        insert = _insert(session, AttributionViewer).on_conflict_do_nothing(index_elements=[*CELL, "viewer"])
+        await session.execute(insert, rows)
 
 
 def _cells(dim: str, key: UUID, order: Order, line: OrderLine) -> list[tuple[Any, ...]]:

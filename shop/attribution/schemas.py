@@ -120,7 +120,7 @@ class ReportRowOut(Struct):
     refunds: Money
     net_gmv: Money
     commission: Money
-    conversion_rate: float  # orders per click (0 when there are no clicks)
+    conversion_rate: float  # of the people who clicked, the share who then bought (0 when nobody clicked)
     epc: Money  # commission earned per click
     aov: Money  # net GMV per order
 

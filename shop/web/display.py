@@ -5,13 +5,14 @@ Everything here returns plain text; templates escape it like any other value.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from kernel.money import MINOR_UNITS, Money
 from kernel.web import format_money
-from shop.models import DisputeStatus, OrderAction, OrderStatus
+from shop.models import DisputeStatus, OrderAction, OrderEvent, OrderStatus
 from shop.money.ledger import EntryKind
 
 STATUS_LABELS: dict[str, str] = {
@@ -85,7 +86,8 @@ def event_line(action: str, detail: dict[str, Any]) -> str:
         return f"Cancelled {who}; refunded in full"
     if action in (A.REFUNDED, A.DISPUTE_REFUNDED):
         amount = detail.get("amount")
-        return f"Refunded {format_money(amount)}" if amount else "Refunded"
+        refunded = f"Refunded {format_money(amount)}" if amount else "Refunded"
+        return f"Dispute settled: {refunded.lower()}" if action == A.DISPUTE_REFUNDED else refunded
     if action == A.DISPUTE_OPENED:
         return f"Dispute opened: {DISPUTE_REASONS.get(str(detail.get('reason')), 'other')}"
     if action == A.DISPUTE_ESCALATED:
@@ -96,6 +98,20 @@ def event_line(action: str, detail: dict[str, Any]) -> str:
         amount = detail.get("amount")
         return f"The seller offered a partial refund of {format_money(amount)}" if amount else "Partial refund offered"
     return action.replace("_", " ").capitalize()
+
+
+# Actions whose line already says the order was refunded: the refund recorded just before each is not repeated.
+SAYS_REFUNDED = (A.DISPUTE_REFUNDED, A.CANCELLED_NOT_SHIPPED, A.CANCELLED_BY_SELLER)
+
+
+def timeline(events: Sequence[OrderEvent]) -> list[OrderEvent]:
+    """An order's events as its timeline shows them, oldest first, each happening once: a dispute settled with a
+    refund, or a cancellation, is one line, though the audit trail keeps its refund as a row of its own."""
+    return [
+        event
+        for event, after in zip(events, [*events[1:], None], strict=True)
+        if not (event.action == A.REFUNDED and after is not None and after.action in SAYS_REFUNDED)
+    ]
 
 
 def utc(value: datetime) -> datetime:

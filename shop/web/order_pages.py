@@ -20,15 +20,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import CurrentUser, requires_signed_in
 from kernel.errors import DomainError
+from kernel.money import Money
 from kernel.settings import ShopSettings
-from shop.models import Dispute, Order, OrderStatus
+from shop.models import Dispute, Order, OrderEvent, OrderStatus
 from shop.orders.carts import CartService
 from shop.orders.dispute_threads import MAX_PHOTO_BYTES, MAX_PHOTOS
 from shop.orders.disputes import DisputeService
 from shop.orders.lifecycle import OrderService, OrderView
 from shop.schemas import DisputeIn, OrderOut
 from shop.views import order_out
-from shop.web.display import duration
+from shop.web.display import duration, timeline
 from shop.web.dispute_pages import photo_uploads
 from shop.web.forms import convert, field_errors, minor_units
 from shop.web.rendering import fragment, me, page, toast
@@ -91,6 +92,16 @@ class OrderCard:
     is_buyer: bool
     can_confirm: bool
     can_dispute: bool
+
+    @property
+    def discount(self) -> Money:
+        """The coupon's discount: the lines at their prices, less what was charged."""
+        order = self.view.order
+        return Money(sum(line.amount_minor for line in self.view.lines) - order.total_minor, order.currency)
+
+    @property
+    def timeline(self) -> list[OrderEvent]:
+        return timeline(self.view.events)
 
 
 def order_cards(

@@ -9,6 +9,7 @@ kernel.problems. The buyer's orders are in shop.web.order_pages; seller and admi
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
@@ -24,7 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import requires_signed_in
 from kernel.errors import DomainError
 from kernel.money import Money
+from shop.attribution import coupons
+from shop.attribution.coupons import CouponService, code_key
 from shop.catalog.products import CatalogService, ProductSort, parse_uuid
+from shop.models import Coupon
 from shop.orders.carts import CartLine, CartService
 from shop.orders.checkout import Checkout
 from shop.schemas import CartItemIn
@@ -159,7 +163,17 @@ class CartPages(Controller):
         self, request: HTMXRequest, product_id: FromPath[UUID], carts: Carts, state: State
     ) -> Response[Any]:
         form = await request.form()
-        await carts.set_quantity(my_id(request), product_id, whole_number(form.get("quantity", "0"), "quantity"))
+        typed = str(form.get("quantity", "0"))
+        try:
+            quantity = whole_number(typed, "quantity")
+        except DomainError as exc:
+            lines = await carts.lines(my_id(request))
+            failed = {"id": product_id, "error": exc.detail, "value": typed.strip()[:20]}
+            context = {"lines": lines, "total": _total(lines, _currency(state)), "failed": failed}
+            if request.htmx:
+                return fragment("shop/partials/_cart.html", status_code=exc.status, **context)
+            return await page(request, "shop/cart.html", carts, status_code=exc.status, **context)
+        await carts.set_quantity(my_id(request), product_id, quantity)
         return await self._changed(request, carts, state)
 
     @post("/items/{product_id:uuid}/remove", status_code=200)
@@ -187,12 +201,40 @@ def _currency(state: State) -> str:
 
 
 # Checkout -----------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Quote:
+    """What the buyer will be charged, shown before paying: the basket, the coupon's discount and the total."""
+
+    subtotal: Money
+    coupon: Coupon | None = None
+    discount_minor: int = 0
+
+    @property
+    def discount(self) -> Money:
+        return Money(self.discount_minor, self.subtotal.currency)
+
+    @property
+    def total(self) -> Money:
+        return self.subtotal - self.discount
+
+
+async def _quote(session: AsyncSession, state: State, lines: list[CartLine], code: str) -> Quote:
+    """The basket priced with the coupon ``code`` (none when empty), as checkout will charge it."""
+    subtotal = _total(lines, _currency(state))
+    if not code or not lines:
+        return Quote(subtotal)
+    coupon = await CouponService(session, state.clock).find(code)
+    off = coupons.discounts(coupon, [line.amount for line in lines])
+    return Quote(subtotal, coupon, sum(d.amount_minor for d in off))
+
+
 def _checkout_context(
-    lines: list[CartLine], currency: str, key: str, values: dict[str, str], errors: dict[str, str]
+    lines: list[CartLine], quote: Quote, key: str, values: dict[str, str], errors: dict[str, str]
 ) -> dict[str, Any]:
     return {
         "lines": lines,
-        "total": _total(lines, currency),
+        "quote": quote,
+        "total": quote.total,
         "key": key,
         "values": values,
         "errors": errors,
@@ -212,7 +254,7 @@ class CheckoutPages(Controller):
         if not lines:
             return Redirect("/shop/cart")
         values = {"name": me(request).display_name, "country": "US", "card": "tok_ok"}
-        context = _checkout_context(lines, _currency(state), str(uuid.uuid4()), values, {})
+        context = _checkout_context(lines, Quote(_total(lines, _currency(state))), str(uuid.uuid4()), values, {})
         return await page(request, "shop/checkout.html", carts, **context)
 
     @post("/", status_code=200)
@@ -235,16 +277,34 @@ class CheckoutPages(Controller):
                 zip(form.getall("product_id", []), form.getall("quantity", []), strict=False)
             )
         ]
+        shown = str(form.get("quoted_coupon", ""))
         try:
+            if form.get("apply") or code_key(values["coupon_code"]) != code_key(shown):
+                # The total shown is the total charged: a coupon is applied, or changed, before anyone pays.
+                lines = await carts.lines(my_id(request))
+                quote = await _quote(db_session, state, lines, values["coupon_code"])
+                context = _checkout_context(lines, quote, key, values, {})
+                return await self._form(request, carts, 200, context)
             answer = await keyed_checkout(checkout, me(request), checkout_in(values, items), key)
         except DomainError as exc:
             await db_session.rollback()  # nothing reserved, claimed or charged stays; the page reads the cart afresh
             lines = await carts.lines(my_id(request))
-            context = _checkout_context(lines, _currency(state), key, values, field_errors(exc))
-            if request.htmx:
-                return fragment("shop/partials/_checkout_form.html", status_code=exc.status, **context)
-            return await page(request, "shop/checkout.html", carts, status_code=exc.status, **context)
+            errors = field_errors(exc)
+            try:
+                quote = await _quote(db_session, state, lines, shown)
+            except DomainError:
+                quote = Quote(_total(lines, _currency(state)))
+            if "coupon_code" in errors:
+                quote, errors["coupon_code"] = Quote(quote.subtotal), "There is no such coupon."
+            return await self._form(request, carts, exc.status, _checkout_context(lines, quote, key, values, errors))
         return go(request, f"/shop/orders?placed={answer.body['checkout_id']}")
+
+    async def _form(
+        self, request: HTMXRequest, carts: CartService, status_code: int, context: dict[str, Any]
+    ) -> Template:
+        if request.htmx:
+            return fragment("shop/partials/_checkout_form.html", status_code=status_code, **context)
+        return await page(request, "shop/checkout.html", carts, status_code=status_code, **context)
 
 
 SHOP_PAGES = [CatalogPages, CartPages, CheckoutPages, OrderPages, QuickBuy, *SELLER_PAGES, *DISPUTE_PAGES]

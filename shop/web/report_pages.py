@@ -7,25 +7,28 @@ Marketers and admins see every creator; a creator sees the same dashboard narrow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.plugins.htmx import HTMXTemplate
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth import Role, requires_role
+from kernel.auth.people import Person, people, person
+from kernel.errors import DomainError
 from shop.attribution import receipts, rollups
 from shop.attribution.earnings import REASONS, creator_earnings
 from shop.attribution.reports import GroupBy, ReportQuery, attribution_report, report_scope
 from shop.attribution.schemas import ReportRowOut
 from shop.orders.carts import CartService
 from shop.web.display import HELPERS
+from shop.web.forms import field_errors
 from shop.web.rendering import fragment, me, page
 
 TOP = 5
@@ -97,6 +100,50 @@ def _uuid(value: str | None) -> UUID | None:
         return None
 
 
+@dataclass(frozen=True)
+class Pick:
+    """A filter that names a creator or a seller: who is chosen, what was typed, the choices offered, any error."""
+
+    field: str  # "creator" or "seller": the form sends <field>_id (the list) and <field>_q (the search box)
+    chosen: Person | None
+    typed: str
+    options: list[Person]
+    error: str = ""
+
+
+PICKABLE = {"creator": (Role.INFLUENCER, "creator"), "seller": (Role.SELLER, "seller")}
+
+
+async def pick(session: AsyncSession, field: str, chosen_id: str, typed: str) -> Pick:
+    """The creator or seller a report is narrowed to: the id chosen in the list, else the one name matching what
+    was typed (a plain form without htmx sends only that); a name that matches nobody, or several, is an error."""
+    role, noun = PICKABLE[field]
+    typed = typed.strip()[:80]
+    if chosen_id:
+        chosen = await person(session, role, uid) if (uid := _uuid(chosen_id)) else None
+        options = await people(session, role, typed)
+        error = "" if chosen else f"There is no such {noun}; pick one from the list."
+        return Pick(field, chosen, typed, _with(options, chosen), error)
+    if not typed:
+        return Pick(field, None, "", await people(session, role))
+    matches = await people(session, role, typed)
+    exact = [p for p in matches if p.name.casefold() == typed.casefold()]
+    if len(matches) == 1 or len(exact) == 1:
+        chosen = matches[0] if len(matches) == 1 else exact[0]
+        return Pick(field, chosen, typed, matches)
+    if not matches:
+        return Pick(field, None, typed, [], f"No {noun} name contains “{typed}”.")
+    return Pick(field, None, typed, matches, f"{len(matches)} {noun}s match “{typed}”: pick one from the list.")
+
+
+def _with(options: list[Person], chosen: Person | None) -> list[Person]:
+    return options if chosen is None or chosen in options else [chosen, *options]
+
+
+def _status(context: dict[str, Any]) -> int:
+    return 422 if context["errors"] else 200
+
+
 class ReportPages(Controller):
     path = "/reports"
     guards = [requires_role(Role.MARKETER, Role.ADMIN, Role.INFLUENCER)]
@@ -110,23 +157,37 @@ class ReportPages(Controller):
         state: State,
     ) -> Template:
         context = await self._context(request, db_session, state)
-        return await page(request, "shop/reports.html", carts, **context)
+        return await page(request, "shop/reports.html", carts, _status(context), **context)
 
     @get("/results")
     async def results(
         self, request: Request[Any, Any, Any], db_session: NamedDependency[AsyncSession], state: State
     ) -> Template:
-        """The charts and table for the filters now in the form (htmx swaps them in place, and the address bar
-        shows the page's own URL, so a reload or a shared link opens the same report)."""
+        """The filters and the charts and table for them (htmx swaps them in place, and the address bar shows the
+        page's own URL, so a reload or a shared link opens the same report); a filter's error shows beside it."""
         context = await self._context(request, db_session, state)
         if request.headers.get("HX-Trigger") == "report-results":  # its own refresh: the address stays as it is
             return fragment("shop/partials/_report_results.html", **context)
         query = urlencode({k: v for k, v in context["filters"].items() if v})
         return HTMXTemplate(
-            template_name="shop/partials/_report_results.html",
+            template_name="shop/partials/_report.html",
             context={**HELPERS, **context},
+            status_code=_status(context),
             push_url="/reports" + (f"?{query}" if query else ""),
         )
+
+    @get("/people")
+    async def choices(
+        self,
+        request: Request[Any, Any, Any],
+        db_session: NamedDependency[AsyncSession],
+        field: FromQuery[Literal["creator", "seller"]],
+    ) -> Template:
+        """The options of the creator or seller list for what is typed in its search box (``creator_q`` or
+        ``seller_q``, as the box is named in the form), the first match chosen."""
+        typed = request.query_params.get(f"{field}_q", "")
+        found = await pick(db_session, field, "", typed)
+        return fragment("shop/partials/_report_choices.html", pick=found, first=bool(found.typed))
 
     @get("/earnings")
     async def earnings(
@@ -156,22 +217,33 @@ class ReportPages(Controller):
         params = request.query_params
         user = me(request)
         staff = user.has(Role.MARKETER) or user.has(Role.ADMIN)
+        # Before this request's session reads anything: on SQLite its transaction would hold the lock catch_up needs.
+        await rollups.catch_up(state.db)
+        creator = (
+            await pick(db_session, "creator", params.get("creator_id", ""), params.get("creator_q", ""))
+            if staff
+            else Pick("creator", None, "", [])  # a creator's report is their own
+        )
+        seller = await pick(db_session, "seller", params.get("seller_id", ""), params.get("seller_q", ""))
         filters = {
             "group_by": params.get("group_by") or "creator",
             "from": params.get("from") or "",
             "to": params.get("to") or "",
-            "creator_id": (params.get("creator_id") or "") if staff else "",
-            "seller_id": params.get("seller_id") or "",
+            "creator_id": str(creator.chosen.id) if creator.chosen else "",
+            "seller_id": str(seller.chosen.id) if seller.chosen else "",
         }
-        query = ReportQuery.parse(
-            filters["group_by"],
-            filters["from"] or None,
-            filters["to"] or None,
-            state.clock.now().date(),
-            report_scope(user, _uuid(filters["creator_id"])),
-            _uuid(filters["seller_id"]),
-        )
-        await rollups.catch_up(state.db)
+        errors = {f"{p.field}_q": p.error for p in (creator, seller) if p.error}
+        today = state.clock.now().date()
+        scope = report_scope(user, creator.chosen.id if creator.chosen else None)
+        seller_id = seller.chosen.id if seller.chosen else None
+        try:
+            query = ReportQuery.parse(
+                filters["group_by"], filters["from"] or None, filters["to"] or None, today, scope, seller_id
+            )
+        except DomainError as exc:
+            errors.update(field_errors(exc))
+            query = ReportQuery.parse(GroupBy.CREATOR.value, None, None, today, scope, seller_id)
+            filters.update({"group_by": query.group_by.value, "from": "", "to": ""})
         attribution, currency = state.shop.attribution, state.settings.shop.currency
 
         async def rows_by(group_by: GroupBy) -> list[ReportRowOut]:
@@ -182,8 +254,9 @@ class ReportPages(Controller):
         days = rows if query.group_by is GroupBy.DAY else await rows_by(GroupBy.DAY)
         creators = rows if query.group_by is GroupBy.CREATOR else await rows_by(GroupBy.CREATOR)
         csv_params = {k: v for k, v in {**filters, "from": str(query.since), "to": str(query.until)}.items() if v}
-        today = state.clock.now().date()
         return {
+            "errors": errors,
+            "picks": [creator, seller] if staff else [seller],
             # A range that includes today refreshes itself: a host watches their room's figures during the show.
             "live_refresh": REFRESH_SECONDS if query.until >= today else None,
             "refresh_url": "/reports/results?" + urlencode(csv_params),

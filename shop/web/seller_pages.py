@@ -112,7 +112,6 @@ class SellerPages(Controller):
         """List a product, with the pictures chosen in the same form (the first is the cover)."""
         form = await request.form()
         values = product_values(form)
-        categories = await catalog.categories()
         try:
             product = await catalog.create(
                 my_id(request), product_form(values, state.settings.shop.currency, ProductIn)
@@ -122,10 +121,11 @@ class SellerPages(Controller):
             await db_session.rollback()  # the product and every picture row go together, or not at all
             errors = field_errors(exc)
             if request.htmx:
+                # Read after the rollback: rows loaded before it are expired and cannot load lazily here.
                 return fragment(
                     "shop/partials/_product_form.html",
                     status_code=exc.status,
-                    categories=categories,
+                    categories=await catalog.categories(),
                     product_values=values,
                     product_errors=errors,
                 )
@@ -144,7 +144,7 @@ class SellerPages(Controller):
             return Redirect("/shop/seller#products", status_code=303)
         return fragment(
             "shop/partials/_product_created.html",
-            categories=categories,
+            categories=await catalog.categories(),
             product_values={"stock": "1", "affiliate_rate": "10", "category": values["category"]},
             product_errors={},
             p=product_out(await catalog.view(product.id, my_id(request))),

@@ -14,6 +14,7 @@ from tests.community.helpers import creator, publish
 from tests.community.test_feed import settle
 from tests.factories import PASSWORD, signup
 from tests.live.helpers import go_live, schedule_room
+from tests.shop.helpers import seller_with_product
 
 HTML = {"Accept": "text/html"}
 HTMX = {"HX-Request": "true"}
@@ -119,3 +120,11 @@ async def test_remind_button_works_without_and_with_htmx(app: Litestar, client: 
     client.cookies.clear()
     signed_out = await client.post(f"/community/rooms/{room['id']}/remind", headers=HTML, follow_redirects=False)
     assert signed_out.status_code in (401, 403)
+
+
+async def test_the_fan_zone_title_is_plain_text_even_with_fresh_products(client: AsyncClient) -> None:
+    await seller_with_product(client)
+    home = await client.get("/", headers={"accept": "text/html"})
+    title = re.search(r"<title>(.*?)</title>", home.text, re.S)
+    assert title is not None and title.group(1) == "Fan Zone · LiveCommerce"
+    assert home.text.count('id="fresh-products"') == 1

@@ -185,3 +185,37 @@ async def test_leaderboard_page_and_tabs(client: AsyncClient) -> None:
     tab = await client.get("/leaderboard?period=month", headers=HTMX)
     assert tab.status_code == 200 and 'id="leaderboard"' in tab.text and "<html" not in tab.text
     assert tab.headers["hx-push-url"] == "/leaderboard?period=month"
+
+
+async def test_an_empty_comment_comes_back_in_its_form_with_the_reason(client: AsyncClient) -> None:
+    _, token = await creator(client)
+    post = await publish(client, token, "Hello readers")
+    await browse_as(client, name="Reader")
+    csrf = await csrf_token(client)
+    path = f"/posts/{post['id']}/comments"
+    htmx = await client.post(
+        path, data={"text": "   "}, headers={"hx-request": "true", "accept": "*/*", "x-csrftoken": csrf}
+    )
+    assert htmx.status_code == 422 and htmx.headers["content-type"].startswith("text/html")
+    assert (
+        htmx.text.lstrip().startswith('<form id="comment-form"') and 'id="e-text">Write something first.' in htmx.text
+    )
+    plain = await submit(client, path, {"text": " "})
+    assert plain.status_code == 422 and "<h1" in plain.text and "Hello readers" in plain.text
+    assert 'id="e-text">Write something first.' in plain.text
+    assert (await client.get(f"/api/community/posts/{post['id']}")).json()["comment_count"] == 0
+
+
+async def test_studio_shows_a_too_long_bio_and_a_blank_title_beside_their_fields(client: AsyncClient) -> None:
+    star = await browse_as(client, ["influencer"], name="Writer")
+    long_bio = "b" * 2001
+    refused = await submit(client, "/studio/bio", {"bio": long_bio})
+    assert refused.status_code == 422 and 'id="e-bio">At most 2000 characters.' in refused.text
+    assert long_bio in refused.text
+    assert (await client.get(f"/api/community/creators/{star['id']}")).json()["bio"] == ""
+    saved = await submit(client, "/studio/bio", {"bio": "Linen and light."})
+    assert saved.status_code == 303
+    assert (await client.get(f"/api/community/creators/{star['id']}")).json()["bio"] == "Linen and light."
+
+    untitled = await submit(client, "/studio/posts", {"title": "  ", "body": "Hi", "hashtags": "", "status": "draft"})
+    assert untitled.status_code == 422 and 'id="e-title"' in untitled.text and "Required." in untitled.text

@@ -161,7 +161,8 @@ def unfold(text: str) -> list[str]:
 async def test_calendar_file_is_valid_icalendar_with_escaped_text(client: AsyncClient, clock: FixedClock) -> None:
     title = 'Sale; 50% off, "today" \\ only — ünïcode ' + "x" * 60
     room, _ = await upcoming_room(client, clock, title=title[:120], description="Line one\nline two")
-    response = await client.get(f"/community/rooms/{room['id']}/calendar.ics")
+    # The server answers on port 8100 here, as with `make run PORT=8100`: the event links back to that address.
+    response = await client.get(f"http://127.0.0.1:8100/community/rooms/{room['id']}/calendar.ics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/calendar")
     assert "attachment" in response.headers["content-disposition"]
@@ -175,7 +176,7 @@ async def test_calendar_file_is_valid_icalendar_with_escaped_text(client: AsyncC
     assert start == clock.now() + timedelta(days=1)
     assert props["DTSTAMP"] == clock.now().strftime("%Y%m%dT%H%M%SZ")
     assert props["SUMMARY"] == 'Sale\\; 50% off\\, "today" \\\\ only — ünïcode ' + "x" * 60
-    assert props["URL"] == f"http://127.0.0.1:8000/live/rooms/{room['id']}"
+    assert props["URL"] == f"http://127.0.0.1:8100/live/rooms/{room['id']}"
     assert "Line one\\nline two" in response.text.replace("\r\n ", "")
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page
+from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, Response
 
 AXE_SCRIPT = Path(__file__).with_name("vendor") / "axe-4.14.1.min.js"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 800}}
@@ -23,6 +23,7 @@ VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, 
 # desktop on the PostgreSQL + Redis leg (tests/legs.py), so each journey runs once per leg and both widths are seen.
 JOURNEY_VIEWPORTS = os.environ.get("LIVECOMMERCE_JOURNEY_VIEWPORTS", ",".join(VIEWPORTS)).split(",")
 BLOCKING_IMPACTS = ("serious", "critical")
+RESOURCE_FAILED = "Failed to load resource: the server responded with a status of 4"
 
 
 @dataclass
@@ -33,10 +34,27 @@ class AuditedPage:
     viewport: str
     errors: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
+    _resource_errors: dict[int, str] = field(default_factory=dict)  # index in errors -> the URL that failed
+    _refused_forms: set[str] = field(default_factory=set)
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.errors.append(f"console error on {self.page.url}: {message.text}")
+            if message.text.startswith(RESOURCE_FAILED):
+                self._resource_errors[len(self.errors) - 1] = message.location.get("url", "")
+
+    def _on_response(self, response: Response) -> None:
+        # Chromium logs every 4xx answer as a console error; an htmx form refused with 422 is the page working.
+        if response.request.resource_type in ("xhr", "fetch") and 400 <= response.status < 500:
+            self._refused_forms.add(response.url)
+
+    def unexpected_errors(self) -> list[str]:
+        """The console and page errors, less Chromium's notes on form submissions (htmx) answered with a 4xx."""
+        return [
+            error
+            for index, error in enumerate(self.errors)
+            if self._resource_errors.get(index) not in self._refused_forms
+        ]
 
     def _on_page_error(self, error: Error) -> None:
         self.errors.append(f"uncaught error on {self.page.url}: {error}")
@@ -68,6 +86,7 @@ def open_audited(browser: Browser, base_url: str, viewport: str) -> tuple[Audite
     audited = AuditedPage(context.new_page(), viewport)
     audited.page.on("console", audited._on_console)
     audited.page.on("pageerror", audited._on_page_error)
+    audited.page.on("response", audited._on_response)
     return audited, context
 
 
@@ -76,6 +95,6 @@ def audited(request: pytest.FixtureRequest, browser: Browser, live_server: str) 
     """A fresh signed-out page at each journey width in turn; fails the test on any console error."""
     audited, context = open_audited(browser, live_server, request.param)
     yield audited
-    errors = list(audited.errors)
+    errors = audited.unexpected_errors()
     context.close()
     assert not errors, "\n".join(errors)

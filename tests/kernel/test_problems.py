@@ -43,3 +43,16 @@ async def test_malformed_id_in_a_page_path_is_the_not_found_page(client: AsyncCl
     assert page.status_code == 404
     assert page.headers["content-type"].startswith("text/html")
     assert "product_not_found" not in page.text
+
+
+async def test_an_htmx_request_that_fails_gets_a_toast_never_problem_json(client: AsyncClient) -> None:
+    """htmx asks with ``Accept: */*`` and swaps any answer into the page, so an error must arrive as HTML."""
+    missing = "/shop/products/0193a5a0-0000-7000-8000-000000000000"
+    response = await client.get(missing, headers={"hx-request": "true", "accept": "*/*"})
+
+    assert response.status_code == 404
+    assert response.headers["content-type"].startswith("text/html")
+    assert response.headers["hx-retarget"] == "#toasts"
+    assert '"type"' not in response.text and "toast" in response.text
+    api = await client.get("/api/shop/products/0193a5a0-0000-7000-8000-000000000000", headers={"hx-request": "true"})
+    assert api.headers["content-type"] == "application/problem+json"

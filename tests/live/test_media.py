@@ -406,8 +406,9 @@ async def test_app_processes_send_whip_and_whep_to_the_media_node_that_owns_the_
 async def test_a_media_node_lets_the_app_pages_follow_their_redirect(
     media_settings: Callable[..., Settings], clock: FixedClock
 ) -> None:
-    node = create_app(media_settings(LIVECOMMERCE_MEDIA_NODE_URL="http://127.0.0.1:9002"), clock=clock)
-    origin = node.state.settings.public_url
+    origin = "http://127.0.0.1:8000"
+    settings = media_settings(LIVECOMMERCE_MEDIA_NODE_URL="http://127.0.0.1:9002", LIVECOMMERCE_PUBLIC_URL=origin)
+    node = create_app(settings, clock=clock)
     async with asgi_client(node) as node_client:
         preflight = await node_client.options(
             "/live/rooms/x/whep",

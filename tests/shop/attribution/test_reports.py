@@ -11,7 +11,7 @@ from uuid import UUID
 
 from kernel.clock import FixedClock
 from shop import TouchKind
-from tests.factories import bearer
+from tests.factories import bearer, login, signup
 from tests.shop.attribution_helpers import (
     attribution_app,
     buy,
@@ -239,3 +239,91 @@ async def test_csv_cells_that_a_spreadsheet_would_run_are_written_as_text(make_s
         (line,) = list(csv.DictReader(io.StringIO(response.text)))
         assert line["label"] == "'" + formula
         assert (await report(client, marketer, group_by="product"))["rows"][0]["label"] == formula  # JSON is as typed
+
+
+async def test_conversion_is_the_share_of_clickers_who_bought_and_never_passes_one(make_settings, clock: FixedClock):
+    """One person clicks once and buys twice, another clicks and walks away: half of those who clicked bought."""
+    async with attribution_app(make_settings, clock) as (app, client, _rooms):
+        marketer = await staff(client, app, "marketer")
+        _, product = await seller_with_product(client, price=1_000, stock=20)
+        creator, creator_token = await influencer(client)
+        code = await link(client, creator_token, {"product_id": product})
+        _, loyal = await buyer(client)
+        _, browser = await buyer(client)
+        await click(client, code, loyal)
+        await click(client, code, browser)
+        await buy(client, loyal, product)
+        await buy(client, loyal, product)
+        await app.state.touches.flush()
+
+        for group_by in ("creator", "product", "day"):
+            (row,) = (await report(client, marketer, group_by=group_by))["rows"]
+            assert (row["clicks"], row["orders"]) == (2, 2), group_by
+            assert row["conversion_rate"] == 0.5, group_by  # one of the two who clicked bought
+
+        clock.advance(timedelta(days=1))
+        await click(client, code, loyal)
+        await buy(client, loyal, product)
+        await app.state.touches.flush()
+        creators = await report(client, marketer, group_by="creator", creator_id=creator)
+        (row,) = creators["rows"]
+        assert (row["clicks"], row["orders"], row["conversion_rate"]) == (3, 3, 0.5)
+        for row in (await report(client, marketer, group_by="day"))["rows"]:
+            assert 0 <= row["conversion_rate"] <= 1
+
+
+async def test_the_dashboard_filters_creators_and_sellers_by_name(make_settings, clock: FixedClock):
+    async with attribution_app(make_settings, clock) as (app, client, _rooms):
+        marketer = await staff(client, app, "marketer")
+        seller_token, product = await seller_with_product(client, price=1_000, stock=20)
+        tokens = {}
+        for name in ("Ava Stone", "Avery Lake", "Marco Ruiz"):
+            user = await signup(client, ["influencer"], display_name=name)
+            tokens[name] = (user["id"], await login(client, user["email"]))
+        for name in ("Ava Stone", "Marco Ruiz"):
+            _, shopper = await buyer(client)
+            await click(client, await link(client, tokens[name][1], {"product_id": product}), shopper)
+            await buy(client, shopper, product)
+        await app.state.touches.flush()
+        html = {**bearer(marketer), "accept": "text/html"}
+
+        narrowed = await client.get("/reports", params={"creator_q": "stone"}, headers=html)
+        assert narrowed.status_code == 200
+        assert (
+            narrowed.text.count('data-testid="report-row"') == 1
+            and f'data-key="{tokens["Ava Stone"][0]}"' in narrowed.text
+        )
+        assert f'<option value="{tokens["Ava Stone"][0]}" selected>Ava Stone</option>' in narrowed.text
+        assert "Of the people who clicked, the share who then bought" in narrowed.text
+        by_id = await client.get("/reports", params={"creator_id": tokens["Marco Ruiz"][0]}, headers=html)
+        assert (
+            f'data-key="{tokens["Marco Ruiz"][0]}"' in by_id.text and by_id.text.count('data-testid="report-row"') == 1
+        )
+
+        for typed, message in (("nobody", "No creator name contains “nobody”."), ("av", "2 creators match “av”")):
+            refused = await client.get("/reports", params={"creator_q": typed}, headers=html)
+            assert refused.status_code == 422
+            assert f'id="e-creator_q">{message}' in refused.text
+        unknown = await client.get("/reports", params={"creator_id": "not-an-id"}, headers=html)
+        assert unknown.status_code == 422 and 'id="e-creator_q">There is no such creator' in unknown.text
+
+        choices = await client.get(
+            "/reports/people",
+            params={"field": "creator", "creator_q": "AV"},
+            headers={**bearer(marketer), "HX-Request": "true"},
+        )
+        assert choices.status_code == 200
+        assert [n for n in ("Ava Stone", "Avery Lake", "Marco Ruiz") if n in choices.text] == [
+            "Ava Stone",
+            "Avery Lake",
+        ]
+        assert f'<option value="{tokens["Ava Stone"][0]}" selected>' in choices.text
+
+        seller = (await client.get("/api/me", headers=bearer(seller_token))).json()
+        sellers = await client.get("/reports", params={"seller_q": seller["display_name"]}, headers=html)
+        assert sellers.status_code == 200 and sellers.text.count('data-testid="report-row"') == 2
+        swapped = await client.get(
+            "/reports/results", params={"creator_q": "marco"}, headers={**bearer(marketer), "HX-Request": "true"}
+        )
+        assert swapped.text.lstrip().startswith('<div id="report"') and 'id="report-filters"' in swapped.text
+        assert swapped.headers["HX-Push-Url"] == f"/reports?group_by=creator&creator_id={tokens['Marco Ruiz'][0]}"

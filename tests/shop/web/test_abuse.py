@@ -17,6 +17,7 @@ from uuid_utils.compat import uuid7
 
 from tests.factories import bearer, signed_in
 from tests.pages import HTML, browse_as, submit
+from tests.shop.attribution_helpers import staff
 from tests.shop.helpers import (
     ADDRESS,
     checkout,
@@ -392,6 +393,25 @@ async def test_anonymous_gets_401_on_every_route_that_needs_an_account(
             assert response.headers["content-type"].startswith("application/problem+json")
 
     assert await snapshot(client, victim) == before
+
+
+# The marketers' report pages: every one of them, for marketers, admins and creators (narrowed to their own rows).
+REPORT_PAGES = ("/reports", "/reports/results", "/reports/people?field=creator&creator_q=a", "/reports/earnings")
+
+
+async def test_report_pages_refuse_buyers_and_sellers_and_send_strangers_to_sign_in(
+    client: AsyncClient, app: Litestar, victim: Victim
+) -> None:
+    marketer = await staff(client, app, "marketer")
+    html = {"accept": "text/html"}
+    for path in REPORT_PAGES:
+        client.cookies.clear()
+        anonymous = await client.get(path, headers=html, follow_redirects=False)
+        assert anonymous.status_code in (302, 303, 307) and "/signin?next=" in anonymous.headers["location"], path
+        for token in (victim.buyer, victim.seller):
+            assert (await client.get(path, headers={**html, **bearer(token)})).status_code == 403, path
+        if path != "/reports/earnings":  # a creator's own commission lines
+            assert (await client.get(path, headers={**html, **bearer(marketer)})).status_code == 200, path
 
 
 # Bad input -------------------------------------------------------------------------------------------------------

@@ -32,7 +32,7 @@ async def list_product(client: AsyncClient, seller: str, **fields: Any) -> str:
 
 def checkout_form(page: str, **overrides: str) -> dict[str, Any]:
     """What the checkout form sends: its hidden fields (key, basket) and a filled-in address."""
-    hidden = dict.fromkeys(("idempotency_key", "source"), "")
+    hidden = dict.fromkeys(("idempotency_key", "source", "quoted_coupon"), "")
     for name in hidden:
         if found := re.search(rf'name="{name}" value="([^"]*)"', page):
             hidden[name] = found.group(1).replace("&#34;", '"')
@@ -222,11 +222,30 @@ async def test_a_creator_coupon_on_the_checkout_page_discounts_and_credits_its_c
 
     unknown = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="NOPE"))
     assert unknown.status_code == 422 and "There is no coupon" in unknown.text and await my_orders(client) == []
-    placed = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="sam-10"))
+    assert 'id="e-coupon_code">There is no such coupon.' in unknown.text and "Pay $50.00" in unknown.text
+
+    # Paying with a coupon the total does not show yet shows the discounted total first, and charges nothing.
+    quoted = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="sam-10"))
+    assert quoted.status_code == 200 and await my_orders(client) == []
+    assert '<span data-testid="checkout-subtotal">$50.00</span>' in quoted.text
+    assert (
+        "Coupon SAM-10 (10% off)" in quoted.text
+        and '<span data-testid="checkout-discount">\u2212$5.00</span>' in quoted.text
+    )
+    assert '<strong data-testid="checkout-total">$45.00</strong>' in quoted.text and "Pay $45.00" in quoted.text
+    applied = await submit(
+        client, "/shop/checkout", {**checkout_form(page.text, coupon_code="sam-10"), "apply": "coupon"}
+    )
+    assert applied.status_code == 200 and "Pay $45.00" in applied.text
+    swapped = await submit(
+        client, "/shop/checkout", {**checkout_form(page.text, coupon_code="sam-10"), "apply": "1"}, True
+    )
+    assert swapped.text.lstrip().startswith('<form id="checkout-form"') and "Pay $45.00" in swapped.text
+    placed = await submit(client, "/shop/checkout", checkout_form(quoted.text, coupon_code="sam-10"))
 
     assert placed.status_code == 303
     (order,) = await my_orders(client)
-    assert order["total"] == usd(4500)
+    assert order["total"] == usd(4500)  # what the button said
     assert order["items"][0]["creator_id"] == creator["id"]
 
 
@@ -496,3 +515,39 @@ async def test_home_page_shows_the_newest_products(client: AsyncClient) -> None:
     home = await client.get("/", headers=HTML)
     assert home.status_code == 200 and 'id="fresh-products"' in home.text
     assert f"/shop/products/{product_id}" in home.text
+
+
+async def test_an_order_shows_its_discount_paid_refunded_and_net_and_each_refund_once(client: AsyncClient) -> None:
+    seller, product_id = await seller_with_product(client, price=2500, stock=5)
+    _, creator_token = await signed_in(client, ["influencer"])
+    made = await client.post(
+        "/api/attribution/coupons", json={"code": "SAM-10", "discount_bps": 1000}, headers=bearer(creator_token)
+    )
+    assert made.status_code == 201, made.text
+    await browse_as(client)
+    await in_cart(client, product_id, 2)
+    page = await client.get("/shop/checkout", headers=HTML)
+    quoted = await submit(client, "/shop/checkout", checkout_form(page.text, coupon_code="SAM-10", apply="coupon"))
+    assert (await submit(client, "/shop/checkout", checkout_form(quoted.text, coupon_code="SAM-10"))).status_code == 303
+    (order,) = await my_orders(client)
+    shipped = await client.post(f"/api/shop/orders/{order['id']}/ship", headers=bearer(seller), json=TRACKING)
+    assert shipped.status_code == 200, shipped.text
+    path = f"/shop/orders/{order['id']}/disputes"
+    assert (await submit(client, path, {"reason": "damaged", "amount": "10", "detail": "Dented"})).status_code == 303
+    (dispute,) = (await client.get("/api/shop/disputes")).json()
+    accepted = await client.post(
+        f"/api/shop/disputes/{dispute['id']}/resolve", headers=bearer(seller), json={"outcome": "refund"}
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    card = (await client.get("/shop/orders", headers=HTML)).text
+    assert '<span data-testid="order-discount">\u2212$5.00</span>' in card
+    assert '<strong data-testid="order-paid">$45.00</strong>' in card
+    assert '<span data-testid="order-refunded">\u2212$10.00</span>' in card
+    assert '<strong data-testid="order-net">$35.00</strong>' in card
+    timeline = card[card.index('aria-label="Timeline"') :]
+    assert timeline.count("efunded $10.00") == 1 and "Dispute settled: refunded $10.00" in timeline
+    assert [e["action"] for e in (await client.get(f"/api/shop/orders/{order['id']}")).json()["events"]][-2:] == [
+        "refunded",
+        "dispute_refunded",
+    ]  # the audit trail keeps both rows; the page tells the story once
