@@ -104,6 +104,7 @@ def test_host_goes_live_and_a_buyer_watches_chats_and_buys_the_pinned_product(
     title = f"Tote bag live {uuid.uuid4().hex[:6]}"
 
     # The host schedules a room with one product from the studio, and lands on its control desk.
+    host.get_by_test_id("user-menu").locator("summary").click()
     host.get_by_role("link", name="Studio", exact=True).click()
     host.get_by_label("Title").fill(title)
     host.get_by_label("Search the catalog").fill("canvas tote")
