@@ -22,9 +22,12 @@ const view = new RoomView(root, {
 });
 view.offers.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
 data.deals.forEach((deal) => view.offers.deal(deal));
+// Frames that change "This show so far": its panel reloads itself on this event (templates/live/partials/_room_stats.html).
+const STATS_EVENTS = new Set(["status", "purchase", "viewers"]);
 channel.addEventListener("event", (event) => {
   view.handle(event.detail);
   if (event.detail.type === "pinned") showPinButtons();
+  if (STATS_EVENTS.has(event.detail.type)) document.body.dispatchEvent(new CustomEvent("room-activity"));
 });
 channel.addEventListener("open", () => { part("connection").textContent = "Connected"; });
 channel.addEventListener("close", () => { part("connection").textContent = "Reconnecting…"; });

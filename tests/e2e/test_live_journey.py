@@ -232,3 +232,45 @@ def test_the_studio_can_send_h264_as_obs_does_and_viewers_still_get_a_picture(
     host.get_by_role("button", name="End show").click()
     expect(viewer.get_by_test_id("room-status")).to_have_text("Ended")
     assert not errors, errors
+
+
+# Run in the buyer's page: buy one of the room's products through the JSON API, with the room as the source.
+BUY_FROM_ROOM = """async ([roomId, productId]) => {
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"];
+  const response = await fetch("/api/shop/checkout", {
+    method: "POST",
+    headers: {"Content-Type": "application/json", "x-csrftoken": csrf, "Idempotency-Key": crypto.randomUUID()},
+    body: JSON.stringify({
+      items: [{product_id: productId, quantity: 1}],
+      shipping_address: {name: "Sam", line1: "1 Main St", city: "Springfield", postal_code: "12345", country: "US"},
+      payment: {method: "sandbox", token: "tok_ok"},
+      source: {room_id: roomId},
+    }),
+  });
+  return response.status;
+}"""
+
+
+def test_the_desk_opened_before_going_live_counts_the_show_as_it_happens(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    buyer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")  # the usual order: open the desk, then go live
+    expect(host.get_by_test_id("stat-orders")).to_have_text("0")
+
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    buyer.goto(f"/live/rooms/{room_id}")
+    expect(host.get_by_test_id("stat-viewers")).not_to_have_text("0")
+    product_id = json.loads(buyer.locator("#room-data").text_content())["products"].popitem()[0]
+    assert buyer.evaluate(BUY_FROM_ROOM, [room_id, product_id]) == 201
+
+    # Without a reload, well inside the 10 s poll: the sale's frame refreshes the desk.
+    expect(host.get_by_test_id("stat-orders")).to_have_text("1", timeout=5_000)
+    host.get_by_role("button", name="End show").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    assert not errors, errors
