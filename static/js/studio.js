@@ -93,7 +93,7 @@ goLive.addEventListener("click", async () => {
           whip?.stop().catch(() => {});
           whip = null;
           stopCamera();
-          goLive.disabled = false;
+          goLive.disabled = root.dataset.status === "ended"; // a session torn down by End show fails too
         }
       },
     });
@@ -117,6 +117,7 @@ endShow.addEventListener("click", async () => {
     whip = null;
     await api("POST", `${roomApi}/end`); // and when OBS (or another tab) was broadcasting
     stopCamera();
+    view.status({ type: "status", status: "ended" }); // at once, even if the channel is reconnecting
   } catch (error) {
     endShow.disabled = false;
     toast("Could not end the show", error.message);

@@ -234,7 +234,8 @@ def test_the_studio_can_send_h264_as_obs_does_and_viewers_still_get_a_picture(
     assert not errors, errors
 
 
-# Run in the buyer's page: buy one of the room's products through the JSON API, with the room as the source.
+# Run in the buyer's page: buy one of the room's products through the JSON API, with the room as the source; answers
+# the HTTP status.
 BUY_FROM_ROOM = """async ([roomId, productId]) => {
   const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"];
   const response = await fetch("/api/shop/checkout", {
@@ -273,4 +274,63 @@ def test_the_desk_opened_before_going_live_counts_the_show_as_it_happens(
     expect(host.get_by_test_id("stat-orders")).to_have_text("1", timeout=5_000)
     host.get_by_role("button", name="End show").click()
     expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    assert not errors, errors
+
+
+def test_ending_the_show_makes_every_open_page_read_only_and_its_deal_unbuyable(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    buyer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    host.locator("[data-pin]").first.click()
+    host.get_by_label("Deal price").fill("1.00")
+    host.get_by_role("button", name="Start deal").click()
+
+    buyer.goto(f"/live/rooms/{room_id}")
+    deal = buyer.get_by_test_id("deals")
+    expect(deal.get_by_role("button", name="Buy at this price")).to_be_enabled()
+    expect(buyer.get_by_test_id("pinned").get_by_role("button", name="Buy")).to_be_enabled()
+    expect(buyer.get_by_test_id("viewer-count")).not_to_have_text("0")
+    deal_id = deal.locator("[data-deal-id]").get_attribute("data-deal-id")
+    product_id = deal.locator("[data-buy]").get_attribute("data-buy")
+
+    host.get_by_role("button", name="End show").click()
+    expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
+    # The buyer, still connected, sees nothing on sale and nobody watching; the chat is closed.
+    expect(deal).to_contain_text("Ended")
+    expect(deal.get_by_role("button", name="Buy at this price")).to_have_count(0)
+    expect(buyer.get_by_test_id("pinned").get_by_role("button", name="Buy")).to_have_count(0)
+    expect(buyer.locator("[data-buy]:enabled")).to_have_count(0)
+    expect(buyer.get_by_test_id("viewer-count")).to_have_text("0")
+    expect(buyer.get_by_label("Message")).to_be_disabled()
+    # The studio offers no way back on air.
+    expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(host.get_by_role("button", name="Go live")).to_be_disabled()
+    expect(host.get_by_test_id("viewer-count")).to_have_text("0")
+    host.wait_for_timeout(1_000)  # a WHIP session torn down late must not hand the button back
+    expect(host.get_by_role("button", name="Go live")).to_be_disabled()
+    # And the server refuses the deal price to a buyer who tries anyway.
+    # (through the context's request API: a refused fetch in the page would log a console error)
+    csrf = json.loads(buyer.locator("body").get_attribute("hx-headers"))["x-csrftoken"]
+    refused = buyer.context.request.post(
+        "/api/shop/checkout",
+        headers={"x-csrftoken": csrf, "Idempotency-Key": uuid.uuid4().hex},
+        data={
+            "items": [{"product_id": product_id, "quantity": 1, "deal_id": deal_id}],
+            "shipping_address": {"name": "Sam", "line1": "1 Main St", "city": "X", "postal_code": "1", "country": "US"},
+            "payment": {"method": "sandbox", "token": "tok_ok"},
+            "source": {"room_id": room_id},
+        },
+    )
+    assert refused.status == 422 and refused.json()["type"].endswith("deal_ended"), refused.text()
+    # A fresh load of the ended room offers nothing to buy either.
+    buyer.reload()
+    expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(buyer.locator("[data-buy]")).to_have_count(0)
     assert not errors, errors
