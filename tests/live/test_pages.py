@@ -344,7 +344,7 @@ async def test_the_host_watches_the_show_sell_on_the_studio_dashboard(client: As
     stats = await get_page(client, f"/live/studio/{room['id']}/stats", host)
     _, stranger = await make_creator(client)
 
-    assert stats.status_code == 200 and 'hx-trigger="every 10s"' in stats.text
+    assert stats.status_code == 200 and 'hx-trigger="room-activity from:body throttle:1s, every 10s"' in stats.text
     assert re.search(r'data-testid="stat-views">1<', stats.text)
     assert re.search(r'data-testid="stat-orders">1<', stats.text)
     assert re.search(r'data-testid="stat-gmv">\$50\.00<', stats.text)
