@@ -22,7 +22,7 @@ from shop.events import (
 )
 from shop.runtime import ShopRuntime
 from shop.schemas import PriceIn, ProductOut
-from shop.views import newest_products, products_by_id
+from shop.views import find_products, newest_products, products_by_id
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -45,6 +45,7 @@ __all__ = [
     "create_deal",
     "creator_net_sales",
     "end_deals_for",
+    "find_products",
     "get_deal",
     "image_kind",
     "live_row",

@@ -85,6 +85,12 @@ async def products_by_id(session: AsyncSession, product_ids: Iterable[UUID]) -> 
     return {view.product.id: product_out(view) for view in views}
 
 
+async def find_products(session: AsyncSession, q: str, limit: int) -> list[ProductOut]:
+    """Products whose title or description holds ``q``, newest first (the site-wide search)."""
+    views, _ = await CatalogService(session, currency="").search(q=q, limit=limit)
+    return [product_out(view) for view in views]
+
+
 async def newest_products(session: AsyncSession, limit: int) -> list[ProductOut]:
     """The most recently listed products, newest first (for pages outside the shop, such as the Fan Zone)."""
     views, _ = await CatalogService(session, currency="").search(limit=limit)

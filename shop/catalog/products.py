@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import User
+from kernel.db import like_pattern
 from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
 from shop.catalog.images import store_image
@@ -146,8 +147,10 @@ class CatalogService:
         """A page of products and the cursor of the next page (None on the last)."""
         query = self._with_seller()
         if q:
-            pattern = f"%{q.strip().lower()}%"
-            query = query.where(or_(Product.title.ilike(pattern), Product.description.ilike(pattern)))
+            pattern = like_pattern(q.strip().lower())
+            query = query.where(
+                or_(Product.title.ilike(pattern, escape="\\"), Product.description.ilike(pattern, escape="\\"))
+            )
         if category:
             query = query.where(Product.category_slug == category)
         if seller_id:
