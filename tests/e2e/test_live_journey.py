@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.e2e.audit import VIEWPORTS, open_audited
 from tests.e2e.server import CHROMIUM_ARGS, LiveServer
 from tests.live.netns import NamespaceUnavailable, loopback_only
 
@@ -333,4 +334,51 @@ def test_ending_the_show_makes_every_open_page_read_only_and_its_deal_unbuyable(
     buyer.reload()
     expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
     expect(buyer.locator("[data-buy]")).to_have_count(0)
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_follower_is_told_in_app_when_the_creator_goes_live(
+    webrtc_browser: Browser, server: LiveServer, viewport: str
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    host_id = json.loads(host.evaluate("async () => await (await fetch('/api/me')).text()"))["id"]
+    follower, context = open_audited(webrtc_browser, server.base_url, viewport)
+    try:
+        page = follower.page
+        page.goto("/signup")
+        page.get_by_label("Display name").fill("Fay Follower")
+        page.get_by_label("Email").fill(f"fay-{uuid.uuid4().hex[:8]}@example.test")
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_test_id("signed-in-as")).to_have_text("Fay Follower")
+
+        # Follow the creator: live alerts come on with the follow, and can be turned off beside it.
+        page.goto(f"/creators/{host_id}")
+        page.get_by_test_id("follow-button").click()
+        expect(page.get_by_test_id("live-alerts-button")).to_have_text("Live alerts: on")
+        follower.check()
+
+        room_id = host.evaluate(SCHEDULE_A_ROOM)
+        host.goto(f"/live/studio/{room_id}")
+        host.get_by_role("button", name="Go live").click()
+        expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+
+        # The follower's header counts the alert; the alert leads to the room.
+        page.goto("/")
+        expect(page.get_by_test_id("notification-count")).to_have_text("1")
+        page.get_by_role("link", name=re.compile(r"^Alerts")).click()
+        alert = page.get_by_test_id("notification").first
+        expect(alert).to_contain_text(f"{HOST.name} is live: Quick show")
+        follower.check()
+        alert.get_by_role("link").click()
+        page.wait_for_url(f"**/live/rooms/{room_id}")
+        expect(page.get_by_test_id("room-status")).to_have_text("LIVE")
+        host.get_by_role("button", name="End show").click()
+        expect(page.get_by_test_id("room-status")).to_have_text("Ended")
+        assert not follower.errors, follower.errors
+    finally:
+        context.close()
     assert not errors, errors
