@@ -300,8 +300,15 @@ def test_ending_the_show_makes_every_open_page_read_only_and_its_deal_unbuyable(
     expect(buyer.get_by_test_id("viewer-count")).not_to_have_text("0")
     deal_id = deal.locator("[data-deal-id]").get_attribute("data-deal-id")
     product_id = deal.locator("[data-buy]").get_attribute("data-buy")
+    listing = buyer.context.new_page()  # the buyer also has /live open in another tab
+    listing.on("pageerror", lambda e: errors.append(f"listing: {e}"))
+    listing.goto("/live")
+    card = listing.locator(f'[data-room-card="{room_id}"]')
+    expect(card.locator('[data-role="room-badge"]')).to_have_text("LIVE")
 
     host.get_by_role("button", name="End show").click()
+    expect(card.locator('[data-role="room-badge"]')).to_have_text("Ended")  # no reload
+    expect(card).to_contain_text("Ended")
     expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
     # The buyer, still connected, sees nothing on sale and nobody watching; the chat is closed.
     expect(deal).to_contain_text("Ended")
