@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from httpx import AsyncClient
 from litestar import Litestar
 
 from tests.community.helpers import publish
 from tests.factories import bearer, login, signup
+from tests.fuzz.naughty import slice_list
 from tests.live.helpers import end_room, go_live, schedule_room
 from tests.pages import HTML, HTMX
 from tests.shop.helpers import seller_with_product
@@ -106,3 +108,13 @@ async def test_a_hashtag_page_lists_the_published_posts_with_that_tag(client: As
     assert 'href="/tags/linen"' in post.text  # the post's hashtags link here
     assert (await client.get("/tags/no-such-tag!", headers=HTML)).status_code == 404
     assert 'data-testid="tag-empty"' in (await client.get("/tags/nobodyusesthis", headers=HTML)).text
+
+
+async def test_no_naughty_string_breaks_the_search_or_the_hashtag_page(client: AsyncClient) -> None:
+    for naughty in slice_list():
+        answers = [
+            await client.get("/search", params={"q": naughty}, headers=HTML),
+            await client.get("/search/results", params={"q": naughty}, headers=HTMX),
+            await client.get(f"/tags/{quote(naughty, safe='')}", headers=HTML),
+        ]
+        assert all(a.status_code in (200, 400, 404) for a in answers), (naughty, [a.status_code for a in answers])
