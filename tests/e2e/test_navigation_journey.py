@@ -74,6 +74,11 @@ def test_each_roles_header_fits_and_every_menu_entry_opens_its_page(audited: Aud
     open_menu(page)
     _inside_viewport(page, ".user-menu-panel a, .user-menu-panel button")
     audited.check()
+    page.keyboard.press("Escape")  # closes the menu, as a click outside it does
+    expect(page.get_by_role("navigation", name="Your pages")).to_be_hidden()
+    open_menu(page)
+    page.locator("main").click(position={"x": 5, "y": 5})
+    expect(page.get_by_role("navigation", name="Your pages")).to_be_hidden()
     for item in entries:
         open_menu(page)
         page.get_by_role("navigation", name="Your pages").get_by_role("link", name=item.label, exact=True).click()
