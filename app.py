@@ -36,32 +36,50 @@ from kernel.problems import EXCEPTION_HANDLERS, PAGE_ERRORS
 from kernel.security import csrf_middleware, forwarded_headers, security_headers_hook
 from kernel.settings import Settings, load_settings
 from kernel.shared import Shared
-from kernel.web import NavItem, configure_templates
+from kernel.web import NavItem, NavPlace, configure_templates
 from live.plugin import LivePlugin
 from shop.plugin import ShopPlugin
 from shop.runtime import ShopRuntime
 
 ROOT = Path(__file__).resolve().parent
 VERSION = "0.1.0"
-NAVIGATION = [
+TOOLS, MENU = NavPlace.TOOLS, NavPlace.MENU
+NAVIGATION = [  # the header, one line per page: the bar, the tools beside the account menu, the menu by group
     NavItem("Fan Zone", "/"),
     NavItem("Shop", "/shop"),
     NavItem("Live", "/live"),
-    NavItem("Cart", "/shop/cart", signed_in_only=True, badge="shop/partials/_cart_badge.html"),
-    NavItem("Orders", "/shop/orders", signed_in_only=True),
-    NavItem("Sell", "/shop/seller", roles=frozenset({Role.SELLER})),
-    NavItem("Studio", "/live/studio", roles=frozenset({Role.INFLUENCER})),
     NavItem("Leaderboard", "/leaderboard"),
-    NavItem("Write", "/studio/posts", roles=frozenset({Role.INFLUENCER})),
-    NavItem("Reports", "/reports", roles=frozenset({Role.MARKETER, Role.ADMIN, Role.INFLUENCER})),
-    NavItem("Admin", "/admin", roles=frozenset({Role.ADMIN})),
+    NavItem("Cart", "/shop/cart", signed_in_only=True, badge="shop/partials/_cart_badge.html", place=TOOLS),
     NavItem(
         "Alerts",
         "/community/notifications",
         signed_in_only=True,
         badge="community/partials/_notification_badge.html",
+        place=TOOLS,
     ),
-    NavItem("Account", "/account", signed_in_only=True),
+    NavItem("Orders", "/shop/orders", signed_in_only=True, place=MENU, group="You"),
+    NavItem("Disputes", "/shop/disputes", signed_in_only=True, place=MENU, group="You"),
+    NavItem(
+        "Earnings", "/shop/seller/earnings", roles=frozenset({Role.SELLER, Role.INFLUENCER}), place=MENU, group="You"
+    ),
+    NavItem("Account", "/account", signed_in_only=True, place=MENU, group="You"),
+    NavItem("Sell", "/shop/seller", roles=frozenset({Role.SELLER}), place=MENU, group="Selling"),
+    NavItem("Sales", "/shop/seller/sales", roles=frozenset({Role.SELLER}), place=MENU, group="Selling"),
+    NavItem("Studio", "/live/studio", roles=frozenset({Role.INFLUENCER}), place=MENU, group="Creating"),
+    NavItem("Write", "/studio/posts", roles=frozenset({Role.INFLUENCER}), place=MENU, group="Creating"),
+    NavItem("Storefront", "/studio/storefront", roles=frozenset({Role.INFLUENCER}), place=MENU, group="Creating"),
+    NavItem("Links", "/studio/links", roles=frozenset({Role.INFLUENCER}), place=MENU, group="Creating"),
+    NavItem("Coupons", "/studio/coupons", roles=frozenset({Role.INFLUENCER}), place=MENU, group="Creating"),
+    NavItem(
+        "Reports",
+        "/reports",
+        roles=frozenset({Role.MARKETER, Role.ADMIN, Role.INFLUENCER}),
+        place=MENU,
+        group="Insights",
+    ),
+    NavItem("Console", "/admin", roles=frozenset({Role.ADMIN}), place=MENU, group="Admin"),
+    NavItem("Users", "/admin/users", roles=frozenset({Role.ADMIN}), place=MENU, group="Admin"),
+    NavItem("Dispute queue", "/admin/disputes", roles=frozenset({Role.ADMIN}), place=MENU, group="Admin"),
 ]
 
 

@@ -24,6 +24,7 @@ from community.schemas import (
     CreatorOut,
     CreatorPatch,
     FollowOut,
+    FollowPatch,
     LeaderboardOut,
     LikeOut,
     PostIn,
@@ -177,6 +178,19 @@ class CommunityController(Controller):
         self, creator_id: FromPath[UUID], follows: NamedDependency[FollowService], current_user: Me
     ) -> FollowOut:
         return await follows.unfollow(current_user, creator_id)
+
+    @patch(
+        "/creators/{creator_id:uuid}/follow", guards=[requires_signed_in], status_code=200, responses={404: NOT_FOUND}
+    )
+    async def change_follow(
+        self,
+        creator_id: FromPath[UUID],
+        data: JSONBody[FollowPatch],
+        follows: NamedDependency[FollowService],
+        current_user: Me,
+    ) -> FollowOut:
+        """Turn live alerts (a notification when this followed creator goes live) on or off; 404 when not following."""
+        return await follows.set_live_alerts(current_user, creator_id, data.live_alerts)
 
     @get("/creators/{creator_id:uuid}", responses={404: NOT_FOUND})
     async def creator(

@@ -44,13 +44,13 @@ async def follower_count(session: AsyncSession, creator_id: UUID) -> int:
     return count or 0
 
 
-async def is_following(session: AsyncSession, follower: CurrentUser | None, creator_id: UUID) -> bool:
+async def follow_of(session: AsyncSession, follower: CurrentUser | None, creator_id: UUID) -> Follow | None:
+    """The follower's follow of the creator, or None."""
     if follower is None:
-        return False
-    hit = await session.scalar(
-        select(Follow.id).where(Follow.follower_id == follower.id, Follow.creator_id == creator_id)
+        return None
+    return await session.scalar(
+        select(Follow).where(Follow.follower_id == follower.id, Follow.creator_id == creator_id)
     )
-    return hit is not None
 
 
 class FollowService:
@@ -75,7 +75,17 @@ class FollowService:
         else:
             await self._move(creator_id, +1)
             timelines.followed(self.session, user.id, creator_id)
-        return FollowOut(creator_id, True, await follower_count(self.session, creator_id))
+        found = await follow_of(self.session, user, creator_id)
+        return FollowOut(creator_id, True, await follower_count(self.session, creator_id), found.live_alerts)
+
+    async def set_live_alerts(self, user: CurrentUser, creator_id: UUID, on: bool) -> FollowOut:
+        """Turn on or off the notification when this followed creator goes live; not following is not found."""
+        found = await follow_of(self.session, user, creator_id)
+        if found is None:
+            raise NotFound("not_following", f"You do not follow creator {creator_id}.")
+        found.live_alerts = on
+        await self.session.flush()
+        return FollowOut(creator_id, True, await follower_count(self.session, creator_id), on)
 
     async def unfollow(self, user: CurrentUser, creator_id: UUID) -> FollowOut:
         await self._creator(creator_id)

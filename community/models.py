@@ -12,7 +12,7 @@ from uuid import UUID
 
 from advanced_alchemy.base import UUIDv7AuditBase, UUIDv7Base
 from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kernel.db import JsonDocument
@@ -68,6 +68,17 @@ class Follow(UUIDv7Base):
 
     follower_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"))
     creator_id: Mapped[UUID] = mapped_column(ForeignKey("auth_user.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
+    live_alerts: Mapped[bool] = mapped_column(default=True, server_default=true())  # notify when they go live
+
+
+class LiveAnnouncement(UUIDv7Base):
+    """A room's go-live told to its host's followers. Inserting the row claims the fan-out: workers race to insert
+    it, and only the one whose insert wins writes the notifications, in the same transaction."""
+
+    __tablename__ = "community_live_announcement"
+
+    room_id: Mapped[UUID] = mapped_column(ForeignKey("live_room.id", ondelete="CASCADE"), unique=True)
     at: Mapped[datetime] = mapped_column(DateTimeUTC(timezone=True))
 
 

@@ -238,6 +238,20 @@ class CreatorPages(Controller):
             return Redirect(f"/creators/{creator_id}", status_code=303)
         return Template("community/partials/_follow_button.html", context={"follow": result})
 
+    @post("/{creator_id:uuid}/live-alerts", guards=[requires_signed_in], status_code=200)
+    async def live_alerts(
+        self,
+        request: HTMXRequest,
+        creator_id: FromPath[UUID],
+        follows: NamedDependency[FollowService],
+    ) -> Response[Any]:
+        """Turn on (``live_alerts=on``) or off the go-live notification for a creator one follows."""
+        form = await request.form()
+        result = await follows.set_live_alerts(request.user, creator_id, form.get("live_alerts") == "on")
+        if not request.htmx:
+            return Redirect(f"/creators/{creator_id}", status_code=303)
+        return Template("community/partials/_follow_button.html", context={"follow": result})
+
 
 @get("/leaderboard")
 async def leaderboard_page(

@@ -17,6 +17,7 @@ from community.feed_pages import FEED_PAGES
 from community.pages import COMMUNITY_PAGES
 from community.posts import post_author
 from community.reminders import MISSED_REMINDERS
+from community.search_pages import SEARCH_PAGES
 from kernel.jobs import Sweeper
 from kernel.problems import PAGE_ERRORS
 from kernel.shared import Shared
@@ -49,7 +50,7 @@ class CommunityPlugin(InitPluginProtocol):
                     dependencies=dependencies,
                     include_in_schema=False,
                     exception_handlers=PAGE_ERRORS,
-                    route_handlers=[*COMMUNITY_PAGES, *FEED_PAGES],
+                    route_handlers=[*COMMUNITY_PAGES, *FEED_PAGES, *SEARCH_PAGES],
                 ),
             ]
         )

@@ -11,7 +11,7 @@ import msgspec
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.follows import ensure_profile, follower_count, is_creator, is_following
+from community.follows import ensure_profile, follow_of, follower_count, is_creator
 from community.models import CreatorProfile
 from community.posts import PostService
 from community.schemas import CreatorOut, CreatorPatch, CreatorRooms, RoomSummary, StorefrontLink
@@ -74,12 +74,14 @@ class ProfileService:
         user = await self.session.get(User, creator_id)
         profile = await self.session.scalar(select(CreatorProfile).where(CreatorProfile.user_id == creator_id))
         posts, _ = await self.posts.page(author_id=creator_id, hashtag=None, limit=PROFILE_POSTS, cursor=None)
+        follow = await follow_of(self.session, viewer, creator_id)
         return CreatorOut(
             id=creator_id,
             display_name=user.display_name if user else "",
             bio=profile.bio if profile else "",
             follower_count=await follower_count(self.session, creator_id),
-            following=await is_following(self.session, viewer, creator_id),
+            following=follow is not None,
+            live_alerts=follow is not None and follow.live_alerts,
             posts=await self.posts.summaries(posts),
             rooms=await creator_rooms(self.session, creator_id),
             showcase=await self.showcase(profile),

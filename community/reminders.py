@@ -6,9 +6,11 @@ one conditional UPDATE (``notified_at IS NULL``) in the transaction that writes 
 worker claimed are invisible to the others, so each reminder is notified exactly once. A go-live the bus lost is
 caught by the sweeper's ``MISSED_REMINDERS`` job, which makes the same claim on live rooms' unnotified reminders.
 
-Followers of the host who asked for no reminder are not notified: they find the room at the top of their Fan Zone
-(live now, followed hosts first), which keeps a creator with a million followers from writing a million rows each
-time they go live.
+The host's followers are told too, unless they turned live alerts off for that creator (or asked for a reminder
+of this room, which already told them). Every worker races to insert the room's ``LiveAnnouncement`` row; the one
+whose insert wins writes the followers' notifications in the same transaction, so each follower hears once. The
+sweeper announces live rooms that have no announcement row yet, as it does for reminders. One row per follower is
+written: at tens of thousands of followers this wants a batched or feed-side design (the Fan Zone's fan-out).
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from community.models import Notification, RoomReminder
+from community.models import Follow, LiveAnnouncement, Notification, RoomReminder
 from kernel.auth import CurrentUser
+from kernel.auth.models import User
 from kernel.clock import Clock
 from kernel.db import Database
 from kernel.errors import Conflict, NotFound
@@ -38,7 +41,8 @@ log = logging.getLogger("livecommerce.reminders")
 
 SUBSCRIBE_TIMEOUT = 5.0
 SHOW_LENGTH = timedelta(hours=1)  # calendars need an end; shows have none until they end
-ROOM_LIVE = "room_live"
+ROOM_LIVE = "room_live"  # a room one asked to be reminded of
+FOLLOWED_LIVE = "followed_live"  # a creator one follows
 
 
 class ReminderOut(msgspec.Struct):
@@ -108,13 +112,43 @@ async def notify_room_live(session: AsyncSession, room_id: UUID, title: str, at:
     return len(users)
 
 
+async def announce_to_followers(session: AsyncSession, room: RoomView, at: datetime) -> int:
+    """Notify the host's followers who keep live alerts on (and set no reminder for the room) that it is live,
+    once per room whichever worker gets here first; return how many were notified."""
+    try:
+        async with session.begin_nested():
+            session.add(LiveAnnouncement(room_id=room.id, at=at))
+    except IntegrityError:
+        return 0  # another worker (or an earlier sweep) announced it
+    reminded = select(RoomReminder.user_id).where(RoomReminder.room_id == room.id)
+    followers = list(
+        await session.scalars(
+            select(Follow.follower_id).where(
+                Follow.creator_id == room.host_id, Follow.live_alerts.is_(True), Follow.follower_id.not_in(reminded)
+            )
+        )
+    )
+    host = await session.scalar(select(User.display_name).where(User.id == room.host_id)) or "A creator you follow"
+    text = f"{host} is live: {room.title}"[:300]
+    session.add_all(
+        Notification(user_id=user_id, kind=FOLLOWED_LIVE, text=text, url=f"/live/rooms/{room.id}", at=at)
+        for user_id in followers
+    )
+    return len(followers)
+
+
 async def notify_missed(db: Database, clock: Clock) -> int:
     """Notify the reminders of live rooms that no go-live event reached (the bus lost it while Redis was away, or
     no worker was listening): the sweeper runs this every interval, so the database decides, not the bus."""
     async with db.transaction() as session:
-        titles = {room.id: room.title for room in await live_now(session)}
+        live = await live_now(session)
+        titles = {room.id: room.title for room in live}
         if not titles:
             return 0
+        announced = set(
+            await session.scalars(select(LiveAnnouncement.room_id).where(LiveAnnouncement.room_id.in_(list(titles))))
+        )
+        told = sum([await announce_to_followers(session, r, clock.now()) for r in live if r.id not in announced])
         room_ids = list(
             await session.scalars(
                 select(RoomReminder.room_id)
@@ -123,7 +157,9 @@ async def notify_missed(db: Database, clock: Clock) -> int:
                 .limit(100)
             )
         )
-        return sum([await notify_room_live(session, room_id, titles[room_id], clock.now()) for room_id in room_ids])
+        return told + sum(
+            [await notify_room_live(session, room_id, titles[room_id], clock.now()) for room_id in room_ids]
+        )
 
 
 MISSED_REMINDERS = Job("missed_room_reminders", notify_missed)
@@ -165,7 +201,11 @@ class GoLiveNotifier:
 
     async def handle(self, changed: RoomStatusChanged) -> int:
         async with self.db.transaction() as session:
-            return await notify_room_live(session, UUID(changed.room_id), changed.title, self.clock.now())
+            now = self.clock.now()
+            room_id = UUID(changed.room_id)
+            reminded = await notify_room_live(session, room_id, changed.title, now)
+            room = await room_by_id(session, room_id)
+            return reminded + (await announce_to_followers(session, room, now) if room is not None else 0)
 
 
 # iCalendar (RFC 5545) -----------------------------------------------------------------------------------------------

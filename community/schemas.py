@@ -104,6 +104,11 @@ class FollowOut(Struct):
     creator_id: UUID
     following: bool
     follower_count: int
+    live_alerts: bool = False  # the follower is notified when the creator goes live
+
+
+class FollowPatch(Struct, forbid_unknown_fields=True):
+    live_alerts: bool
 
 
 class RoomSummary(Struct):
@@ -134,6 +139,7 @@ class CreatorOut(Struct):
     bio: str
     follower_count: int
     following: bool  # the caller follows this creator
+    live_alerts: bool  # and is notified when they go live
     posts: list[PostSummary]
     rooms: CreatorRooms
     showcase: list[ProductOut]

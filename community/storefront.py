@@ -23,7 +23,7 @@ from community.schemas import CreatorOut, CreatorPatch
 from community.studio import _errors as form_errors
 from kernel.auth import Role, requires_role
 from kernel.errors import DomainError, RuleBroken
-from shop import MAX_IMAGE_BYTES, products_matching
+from shop import MAX_IMAGE_BYTES, find_products
 
 Profiles = NamedDependency[ProfileService]
 Db = NamedDependency[AsyncSession]
@@ -139,7 +139,7 @@ class StorefrontPages(Controller):
     @get("/products/picks")
     async def picks(self, db_session: Db, q: FromQuery[str] = "", pick: FromQuery[Pick] = "embed") -> Template:
         """Products matching ``q`` for a studio picker: to embed in a post, feature in the showcase, or link to."""
-        products = await products_matching(db_session, q, PICKS) if q.strip() else []
+        products = await find_products(db_session, q, PICKS) if q.strip() else []
         return Template(
             "community/partials/_product_picks.html", context={"products": products, "pick": pick, "q": q.strip()}
         )

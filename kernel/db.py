@@ -156,3 +156,10 @@ def _sqlstate(exc: BaseException) -> str | None:
         if state := getattr(error, "sqlstate", None):
             return str(state)
     return None
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and ``\\`` taken literally: use it with
+    ``escape="\\"``, so a search for ``50%`` does not match everything."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from typing import Any
 
 from jinja2 import pass_context
@@ -40,24 +41,52 @@ def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
     return made, [Cookie(key=VISITOR_COOKIE, value=made, max_age=VISITOR_TTL, httponly=True, samesite="lax")]
 
 
+class NavPlace(StrEnum):
+    """Where a navigation entry sits in the header."""
+
+    BAR = "bar"  # the primary links, in the bar on every width
+    TOOLS = "tools"  # beside the account menu, short and with a count (cart, alerts)
+    MENU = "menu"  # inside the account menu, under the entry's group
+
+
 @dataclass(frozen=True)
 class NavItem:
-    """A link in the top navigation, shown to everyone or only to accounts with one of ``roles``."""
+    """A link in the header, shown to everyone or only to accounts with one of ``roles``."""
 
     label: str
     href: str
     roles: frozenset[Role] | None = None
     signed_in_only: bool = False
     badge: str | None = None  # a template rendered inside the link, such as a count
+    place: NavPlace = NavPlace.BAR
+    group: str = ""  # the account menu's heading the entry sits under (MENU entries only)
 
 
-def nav_for(user: Any, items: Sequence[NavItem]) -> list[NavItem]:
+@dataclass(frozen=True)
+class Navigation:
+    """The header one person sees: the bar's links, the tools beside the menu, and the menu's groups in order."""
+
+    bar: list[NavItem]
+    tools: list[NavItem]
+    menu: list[tuple[str, list[NavItem]]]
+
+
+def nav_for(user: Any, items: Sequence[NavItem]) -> Navigation:
     roles = user.roles if user is not None else frozenset()
-    return [
+    seen = [
         item
         for item in items
         if (item.roles is None or roles & item.roles) and (user is not None or not item.signed_in_only)
     ]
+    groups: dict[str, list[NavItem]] = {}
+    for item in seen:
+        if item.place is NavPlace.MENU:
+            groups.setdefault(item.group, []).append(item)
+    return Navigation(
+        bar=[i for i in seen if i.place is NavPlace.BAR],
+        tools=[i for i in seen if i.place is NavPlace.TOOLS],
+        menu=list(groups.items()),
+    )
 
 
 CURRENCY_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "CNY": "CN¥", "CAD": "CA$", "AUD": "A$", "KRW": "₩"}
@@ -100,7 +129,7 @@ def configure_templates(engine: JinjaTemplateEngine, nav: Sequence[NavItem]) -> 
     """Register the globals and filters every template may use."""
 
     @pass_context
-    def navigation(context: Any) -> list[NavItem]:
+    def navigation(context: Any) -> Navigation:
         request = context["request"]
         return nav_for(request.scope.get("user"), nav)
 

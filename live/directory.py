@@ -16,6 +16,7 @@ from msgspec import Struct
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kernel.db import like_pattern
 from live.models import ChatMessage, Room, RoomStatus
 
 
@@ -128,6 +129,33 @@ async def upcoming(
     query = select(Room).where(
         Room.status == RoomStatus.SCHEDULED, or_(Room.scheduled_for.is_(None), Room.scheduled_for >= not_before)
     )
+    return await _views(session, query.order_by(*order).limit(limit))
+
+
+async def find_rooms(session: AsyncSession, q: str, *, not_before: datetime, limit: int) -> list[RoomView]:
+    """Live and upcoming rooms whose title or description holds ``q``: live ones first, then the soonest.
+
+    Args:
+        session: The database session.
+        q: The words looked for, as typed (matched case-insensitively, wildcards taken literally).
+        not_before: Leave out rooms scheduled before this time (their host never started them).
+        limit: At most this many rooms.
+
+    Returns:
+        The matching rooms in that order.
+    """
+    pattern = like_pattern(q.strip())
+    query = select(Room).where(
+        or_(Room.title.ilike(pattern, escape="\\"), Room.description.ilike(pattern, escape="\\")),
+        or_(
+            Room.status == RoomStatus.LIVE,
+            and_(
+                Room.status == RoomStatus.SCHEDULED,
+                or_(Room.scheduled_for.is_(None), Room.scheduled_for >= not_before),
+            ),
+        ),
+    )
+    order = [case((Room.status == RoomStatus.LIVE, 0), else_=1), Room.scheduled_for.asc().nulls_last(), Room.id]
     return await _views(session, query.order_by(*order).limit(limit))
 
 

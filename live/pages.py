@@ -8,14 +8,17 @@ Actions (pins, deals, moderation, scheduling) go to the JSON API with the page's
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, get
+from litestar.channels import ChannelsPlugin
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
+from litestar.handlers import websocket_stream
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kernel.auth import CurrentUser, Role, requires_role
 from kernel.errors import NotFound
 from kernel.web import public_base, visitor
+from live.events import ROOMS_TOPIC, RoomStatusChanged
 from live.models import Room, RoomStatus
 from live.rooms import RoomService, can_moderate
 from live.schemas import MAX_PINNED, MAX_ROOM_PRODUCTS, RoomOut
@@ -219,4 +223,16 @@ class StudioPages(Controller):
         return Template("live/partials/_room_stats.html", context={"room": room, "row": row})
 
 
-LIVE_PAGES = [LivePages, StudioPages]
+@websocket_stream("/live/statuses/ws")
+async def room_statuses(channels: NamedDependency[ChannelsPlugin]) -> AsyncGenerator[str, None]:
+    """Rooms going live or ending, as it happens, for the pages that list rooms (``static/js/room-cards.js``):
+    frames ``{"type": "status", "room_id", "status"}``. A WebSocket rather than a stream of HTTP, so the server
+    closes it at shutdown and the page reconnects."""
+    decode = msgspec.json.Decoder(RoomStatusChanged).decode
+    async with channels.start_subscription([ROOMS_TOPIC]) as subscriber:
+        async for raw in subscriber.iter_events():
+            changed = decode(raw)
+            yield msgspec.json.encode({"type": "status", "room_id": changed.room_id, "status": changed.status}).decode()
+
+
+LIVE_PAGES = [LivePages, StudioPages, room_statuses]

@@ -22,7 +22,7 @@ from shop.events import (
 )
 from shop.runtime import ShopRuntime
 from shop.schemas import PriceIn, ProductOut
-from shop.views import newest_products, products_by_id, products_matching
+from shop.views import find_products, newest_products, products_by_id
 
 __all__ = [
     "MAX_IMAGE_BYTES",
@@ -45,13 +45,13 @@ __all__ = [
     "create_deal",
     "creator_net_sales",
     "end_deals_for",
+    "find_products",
     "get_deal",
     "image_kind",
     "live_row",
     "newest_products",
     "product_topic",
     "products_by_id",
-    "products_matching",
     "refresh_reports",
     "titles_from",
     "units_by_source",

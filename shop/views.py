@@ -120,13 +120,13 @@ async def products_by_id(session: AsyncSession, product_ids: Iterable[UUID]) -> 
     return {view.product.id: product_out(view) for view in views}
 
 
-async def newest_products(session: AsyncSession, limit: int) -> list[ProductOut]:
-    """The most recently listed products, newest first (for pages outside the shop, such as the Fan Zone)."""
-    views, _ = await CatalogService(session, currency="").search(limit=limit)
+async def find_products(session: AsyncSession, q: str, limit: int) -> list[ProductOut]:
+    """Products whose title or description holds ``q``, newest first (the site-wide search, other domains' pickers)."""
+    views, _ = await CatalogService(session, currency="").search(q=q.strip()[:100] or None, limit=limit)
     return [product_out(view) for view in views]
 
 
-async def products_matching(session: AsyncSession, q: str, limit: int) -> list[ProductOut]:
-    """Products whose title or description holds ``q``, newest first (for pickers in other domains' pages)."""
-    views, _ = await CatalogService(session, currency="").search(q=q.strip()[:100] or None, limit=limit)
+async def newest_products(session: AsyncSession, limit: int) -> list[ProductOut]:
+    """The most recently listed products, newest first (for pages outside the shop, such as the Fan Zone)."""
+    views, _ = await CatalogService(session, currency="").search(limit=limit)
     return [product_out(view) for view in views]

@@ -14,6 +14,7 @@ from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kernel.auth.models import User
+from kernel.db import like_pattern
 from kernel.errors import Conflict, Forbidden, NotFound, RuleBroken
 from kernel.pagination import decode_cursor, encode_cursor
 from shop.catalog.images import MAX_IMAGES_PER_PRODUCT, remove_files, store_image
@@ -266,8 +267,10 @@ class CatalogService:
         if not include_archived:
             query = query.where(Product.archived_at.is_(None))
         if q:
-            pattern = f"%{q.strip().lower()}%"
-            query = query.where(or_(Product.title.ilike(pattern), Product.description.ilike(pattern)))
+            pattern = like_pattern(q.strip().lower())
+            query = query.where(
+                or_(Product.title.ilike(pattern, escape="\\"), Product.description.ilike(pattern, escape="\\"))
+            )
         if category:
             query = query.where(Product.category_slug == category)
         if seller_id:

@@ -79,7 +79,7 @@ export class Offers {
       node.textContent = product.stock === 0 ? "Sold out" : `${product.stock} in stock`;
     }
     for (const button of this.root.querySelectorAll(`[data-buy="${CSS.escape(productId)}"]:not([data-deal])`)) {
-      button.disabled = product.stock === 0;
+      button.disabled = !this.buyable || product.stock === 0;
     }
   }
 
@@ -141,6 +141,16 @@ export class Offers {
       const button = card.querySelector("[data-buy]");
       if (button) button.disabled = over || soldOut;
     }
+  }
+
+  /** The room ended: its deals are over and nothing more is bought from this page. */
+  close() {
+    const now = new Date().toISOString();
+    for (const deal of this.deals.values()) if (Date.parse(deal.ends_at) > Date.now()) deal.ends_at = now;
+    this.buyable = false;
+    this.renderPinned();
+    this.renderDeals();
+    for (const button of this.root.querySelectorAll("[data-buy]")) button.disabled = true;
   }
 
   stock(event) {

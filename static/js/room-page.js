@@ -19,7 +19,12 @@ const player = new Player({
 
 function follow(status) {
   if (status === "live") player.play();
-  else if (status === "ended") player.stop("This show has ended. Thanks for watching!");
+  else if (status === "ended") {
+    player.stop("This show has ended. Thanks for watching!");
+    enableChat(false); // the channel refuses chat and likes in an ended room
+    const like = part("like");
+    if (like) like.disabled = true;
+  }
 }
 
 const channel = new RoomChannel(data.ws_url);
@@ -29,6 +34,7 @@ const view = new RoomView(root, {
   hostId: data.host_id,
   products: data.products,
   moderator: data.moderator,
+  buyable: data.status !== "ended",
   onStatus: follow,
   onSanction: (action) => {
     if (action === "mute" || action === "ban") enableChat(false);

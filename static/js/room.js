@@ -166,7 +166,8 @@ export class RoomView {
 
   viewers(event) {
     const node = role(this.root, "viewers");
-    if (node) node.textContent = String(event.count);
+    // Sockets may stay open after the show ends; nobody is watching an ended show.
+    if (node) node.textContent = String(this.root.dataset.status === "ended" ? 0 : event.count);
   }
 
   // Moderation, status, errors ----------------------------------------------------------------------------------
@@ -222,6 +223,10 @@ export class RoomView {
       node.className = `badge status-badge ${event.status === "live" ? "badge-live" : ""}`;
     }
     this.root.dataset.status = event.status;
+    if (event.status === "ended") {
+      this.viewers({ count: 0 });
+      this.offers.close(); // the server has ended the room's deals: nothing here is for sale any more
+    }
     this.onStatus(event.status);
   }
 

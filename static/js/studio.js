@@ -22,9 +22,12 @@ const view = new RoomView(root, {
 });
 view.offers.pinnedChanged({ products: data.pinned.map((id) => data.products[id]).filter(Boolean) });
 data.deals.forEach((deal) => view.offers.deal(deal));
+// Frames that change "This show so far": its panel reloads itself on this event (templates/live/partials/_room_stats.html).
+const STATS_EVENTS = new Set(["status", "purchase", "viewers"]);
 channel.addEventListener("event", (event) => {
   view.handle(event.detail);
   if (event.detail.type === "pinned") showPinButtons();
+  if (STATS_EVENTS.has(event.detail.type)) document.body.dispatchEvent(new CustomEvent("room-activity"));
 });
 channel.addEventListener("open", () => { part("connection").textContent = "Connected"; });
 channel.addEventListener("close", () => { part("connection").textContent = "Reconnecting…"; });
@@ -90,7 +93,7 @@ goLive.addEventListener("click", async () => {
           whip?.stop().catch(() => {});
           whip = null;
           stopCamera();
-          goLive.disabled = false;
+          goLive.disabled = root.dataset.status === "ended"; // a session torn down by End show fails too
         }
       },
     });
@@ -114,6 +117,7 @@ endShow.addEventListener("click", async () => {
     whip = null;
     await api("POST", `${roomApi}/end`); // and when OBS (or another tab) was broadcasting
     stopCamera();
+    view.status({ type: "status", status: "ended" }); // at once, even if the channel is reconnecting
   } catch (error) {
     endShow.disabled = false;
     toast("Could not end the show", error.message);

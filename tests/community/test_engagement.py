@@ -107,6 +107,7 @@ async def test_follow_is_idempotent_and_only_creators_can_be_followed(client: As
         "creator_id": star["id"],
         "following": True,
         "follower_count": 1,
+        "live_alerts": True,
     }
     assert (await client.post(url, headers=bearer(buyer_token))).json()["follower_count"] == 1
     assert (await client.post(url, headers=bearer(star_token))).status_code == 422  # yourself

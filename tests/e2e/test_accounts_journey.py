@@ -27,6 +27,7 @@ def test_signup_with_seller_role_then_sign_out_and_back_in(page: Page, live_serv
     page.wait_for_url(f"{live_server}/")
     expect(page.get_by_test_id("signed-in-as")).to_have_text("Jo Maker")
 
+    page.get_by_test_id("user-menu").locator("summary").click()  # the account menu holds Sign out
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url(f"{live_server}/")
     expect(page.get_by_test_id("signed-in-as")).to_have_count(0)

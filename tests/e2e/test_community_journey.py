@@ -75,6 +75,7 @@ def test_creator_posts_buyer_follows_and_buys_from_the_embedded_card(
     product_id = found[0]["id"]
 
     sign_up_creator(creator, live_server, "Rae Writer")
+    creator.get_by_test_id("user-menu").locator("summary").click()
     creator.get_by_role("link", name="Write", exact=True).click()
     creator.get_by_role("link", name="New post").click()
     creator.get_by_label("Title").fill(f"My desk setup {tag}")

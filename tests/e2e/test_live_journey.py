@@ -18,6 +18,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+from tests.e2e.audit import VIEWPORTS, open_audited
 from tests.e2e.server import CHROMIUM_ARGS, LiveServer
 from tests.live.netns import NamespaceUnavailable, loopback_only
 
@@ -104,6 +105,7 @@ def test_host_goes_live_and_a_buyer_watches_chats_and_buys_the_pinned_product(
     title = f"Tote bag live {uuid.uuid4().hex[:6]}"
 
     # The host schedules a room with one product from the studio, and lands on its control desk.
+    host.get_by_test_id("user-menu").locator("summary").click()
     host.get_by_role("link", name="Studio", exact=True).click()
     host.get_by_label("Title").fill(title)
     host.get_by_label("Search the catalog").fill("canvas tote")
@@ -230,4 +232,160 @@ def test_the_studio_can_send_h264_as_obs_does_and_viewers_still_get_a_picture(
     viewer.wait_for_function("v => v.videoWidth > 0 && v.currentTime > 0", arg=video.element_handle(), timeout=STEP_MS)
     host.get_by_role("button", name="End show").click()
     expect(viewer.get_by_test_id("room-status")).to_have_text("Ended")
+    assert not errors, errors
+
+
+# Run in the buyer's page: buy one of the room's products through the JSON API, with the room as the source; answers
+# the HTTP status.
+BUY_FROM_ROOM = """async ([roomId, productId]) => {
+  const csrf = JSON.parse(document.body.getAttribute("hx-headers"))["x-csrftoken"];
+  const response = await fetch("/api/shop/checkout", {
+    method: "POST",
+    headers: {"Content-Type": "application/json", "x-csrftoken": csrf, "Idempotency-Key": crypto.randomUUID()},
+    body: JSON.stringify({
+      items: [{product_id: productId, quantity: 1}],
+      shipping_address: {name: "Sam", line1: "1 Main St", city: "Springfield", postal_code: "12345", country: "US"},
+      payment: {method: "sandbox", token: "tok_ok"},
+      source: {room_id: roomId},
+    }),
+  });
+  return response.status;
+}"""
+
+
+def test_the_desk_opened_before_going_live_counts_the_show_as_it_happens(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    buyer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")  # the usual order: open the desk, then go live
+    expect(host.get_by_test_id("stat-orders")).to_have_text("0")
+
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    buyer.goto(f"/live/rooms/{room_id}")
+    expect(host.get_by_test_id("stat-viewers")).not_to_have_text("0")
+    product_id = json.loads(buyer.locator("#room-data").text_content())["products"].popitem()[0]
+    assert buyer.evaluate(BUY_FROM_ROOM, [room_id, product_id]) == 201
+
+    # Without a reload, well inside the 10 s poll: the sale's frame refreshes the desk.
+    expect(host.get_by_test_id("stat-orders")).to_have_text("1", timeout=5_000)
+    host.get_by_role("button", name="End show").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    assert not errors, errors
+
+
+def test_ending_the_show_makes_every_open_page_read_only_and_its_deal_unbuyable(
+    webrtc_browser: Browser, server: LiveServer
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    buyer = signed_in_page(webrtc_browser, server, BUYER.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    room_id = host.evaluate(SCHEDULE_A_ROOM)
+    host.goto(f"/live/studio/{room_id}")
+    host.get_by_role("button", name="Go live").click()
+    expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+    host.locator("[data-pin]").first.click()
+    host.get_by_label("Deal price").fill("1.00")
+    host.get_by_role("button", name="Start deal").click()
+
+    buyer.goto(f"/live/rooms/{room_id}")
+    deal = buyer.get_by_test_id("deals")
+    expect(deal.get_by_role("button", name="Buy at this price")).to_be_enabled()
+    expect(buyer.get_by_test_id("pinned").get_by_role("button", name="Buy")).to_be_enabled()
+    expect(buyer.get_by_test_id("viewer-count")).not_to_have_text("0")
+    deal_id = deal.locator("[data-deal-id]").get_attribute("data-deal-id")
+    product_id = deal.locator("[data-buy]").get_attribute("data-buy")
+    listing = buyer.context.new_page()  # the buyer also has /live open in another tab
+    listing.on("pageerror", lambda e: errors.append(f"listing: {e}"))
+    listing.goto("/live")
+    card = listing.locator(f'[data-room-card="{room_id}"]')
+    expect(card.locator('[data-role="room-badge"]')).to_have_text("LIVE")
+
+    host.get_by_role("button", name="End show").click()
+    expect(card.locator('[data-role="room-badge"]')).to_have_text("Ended")  # no reload
+    expect(card).to_contain_text("Ended")
+    expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
+    # The buyer, still connected, sees nothing on sale and nobody watching; the chat is closed.
+    expect(deal).to_contain_text("Ended")
+    expect(deal.get_by_role("button", name="Buy at this price")).to_have_count(0)
+    expect(buyer.get_by_test_id("pinned").get_by_role("button", name="Buy")).to_have_count(0)
+    expect(buyer.locator("[data-buy]:enabled")).to_have_count(0)
+    expect(buyer.get_by_test_id("viewer-count")).to_have_text("0")
+    expect(buyer.get_by_label("Message")).to_be_disabled()
+    # The studio offers no way back on air.
+    expect(host.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(host.get_by_role("button", name="Go live")).to_be_disabled()
+    expect(host.get_by_test_id("viewer-count")).to_have_text("0")
+    host.wait_for_timeout(1_000)  # a WHIP session torn down late must not hand the button back
+    expect(host.get_by_role("button", name="Go live")).to_be_disabled()
+    # And the server refuses the deal price to a buyer who tries anyway.
+    # (through the context's request API: a refused fetch in the page would log a console error)
+    csrf = json.loads(buyer.locator("body").get_attribute("hx-headers"))["x-csrftoken"]
+    refused = buyer.context.request.post(
+        "/api/shop/checkout",
+        headers={"x-csrftoken": csrf, "Idempotency-Key": uuid.uuid4().hex},
+        data={
+            "items": [{"product_id": product_id, "quantity": 1, "deal_id": deal_id}],
+            "shipping_address": {"name": "Sam", "line1": "1 Main St", "city": "X", "postal_code": "1", "country": "US"},
+            "payment": {"method": "sandbox", "token": "tok_ok"},
+            "source": {"room_id": room_id},
+        },
+    )
+    assert refused.status == 422 and refused.json()["type"].endswith("deal_ended"), refused.text()
+    # A fresh load of the ended room offers nothing to buy either.
+    buyer.reload()
+    expect(buyer.get_by_test_id("room-status")).to_have_text("Ended")
+    expect(buyer.locator("[data-buy]")).to_have_count(0)
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("viewport", list(VIEWPORTS))
+def test_a_follower_is_told_in_app_when_the_creator_goes_live(
+    webrtc_browser: Browser, server: LiveServer, viewport: str
+) -> None:
+    errors: list[str] = []
+    host = signed_in_page(webrtc_browser, server, HOST.email, errors)
+    host.on("dialog", lambda dialog: dialog.accept())
+    host_id = json.loads(host.evaluate("async () => await (await fetch('/api/me')).text()"))["id"]
+    follower, context = open_audited(webrtc_browser, server.base_url, viewport)
+    try:
+        page = follower.page
+        page.goto("/signup")
+        page.get_by_label("Display name").fill("Fay Follower")
+        page.get_by_label("Email").fill(f"fay-{uuid.uuid4().hex[:8]}@example.test")
+        page.get_by_label("Password").fill("correct-horse-battery")
+        page.get_by_role("button", name="Create account").click()
+        expect(page.get_by_test_id("signed-in-as")).to_have_text("Fay Follower")
+
+        # Follow the creator: live alerts come on with the follow, and can be turned off beside it.
+        page.goto(f"/creators/{host_id}")
+        page.get_by_test_id("follow-button").click()
+        expect(page.get_by_test_id("live-alerts-button")).to_have_text("Live alerts: on")
+        follower.check()
+
+        room_id = host.evaluate(SCHEDULE_A_ROOM)
+        host.goto(f"/live/studio/{room_id}")
+        host.get_by_role("button", name="Go live").click()
+        expect(host.get_by_test_id("room-status")).to_have_text("LIVE")
+
+        # The follower's header counts the alert; the alert leads to the room.
+        page.goto("/")
+        expect(page.get_by_test_id("notification-count")).to_have_text("1")
+        page.get_by_role("link", name=re.compile(r"^Alerts")).click()
+        alert = page.get_by_test_id("notification").first
+        expect(alert).to_contain_text(f"{HOST.name} is live: Quick show")
+        follower.check()
+        alert.get_by_role("link").click()
+        page.wait_for_url(f"**/live/rooms/{room_id}")
+        expect(page.get_by_test_id("room-status")).to_have_text("LIVE")
+        host.get_by_role("button", name="End show").click()
+        expect(page.get_by_test_id("room-status")).to_have_text("Ended")
+        assert not follower.errors, follower.errors
+    finally:
+        context.close()
     assert not errors, errors

@@ -43,6 +43,7 @@ def sign_up(page: Page, live_server: str, name: str, *, seller: bool = False) ->
 
 
 def list_product(page: Page, title: str) -> None:
+    page.get_by_test_id("user-menu").locator("summary").click()
     page.get_by_role("link", name="Sell", exact=True).click()
     page.wait_for_url("**/shop/seller")
     page.get_by_label("Title").fill(title)

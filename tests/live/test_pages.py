@@ -6,6 +6,7 @@ state is the JSON data block each room page embeds.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from kernel.settings import Settings
 from tests.clients import asgi_client
 from tests.factories import bearer, signed_in
 from tests.live.helpers import end_room, go_live, make_creator, make_products, rfc3339, schedule_room
+from tests.live.sockets import RoomSocket
 from tests.shop.attribution_helpers import report, staff
 from tests.shop.helpers import checkout, make_admin
 
@@ -344,8 +346,22 @@ async def test_the_host_watches_the_show_sell_on_the_studio_dashboard(client: As
     stats = await get_page(client, f"/live/studio/{room['id']}/stats", host)
     _, stranger = await make_creator(client)
 
-    assert stats.status_code == 200 and 'hx-trigger="every 10s"' in stats.text
+    assert stats.status_code == 200 and 'hx-trigger="room-activity from:body throttle:1s, every 10s"' in stats.text
     assert re.search(r'data-testid="stat-views">1<', stats.text)
     assert re.search(r'data-testid="stat-orders">1<', stats.text)
     assert re.search(r'data-testid="stat-gmv">\$50\.00<', stats.text)
     assert (await get_page(client, f"/live/studio/{room['id']}/stats", stranger)).status_code == 404
+
+
+async def test_pages_listing_rooms_hear_each_room_go_live_and_end(client: AsyncClient, app: Litestar) -> None:
+    _, host = await make_creator(client)
+    room = await schedule_room(client, host, await make_products(client))
+    listing = await get_page(client, "/live", None)
+    assert f'data-room-card="{room["id"]}"' in listing.text and "/static/js/room-cards.js" in listing.text
+
+    async with RoomSocket(app, "/live/statuses/ws") as statuses:
+        await asyncio.sleep(0.05)  # let the subscription settle
+        await go_live(app, room["id"])
+        assert await statuses.next_event("status") == {"type": "status", "room_id": room["id"], "status": "live"}
+        await end_room(app, room["id"])
+        assert await statuses.next_event("status") == {"type": "status", "room_id": room["id"], "status": "ended"}
