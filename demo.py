@@ -26,8 +26,9 @@ from kernel.settings import Settings
 from live.models import Room
 from live.rooms import RoomService
 from live.schemas import RoomIn
+from shop.attribution.coupons import CouponService, code_key
 from shop.catalog.products import CatalogService
-from shop.models import Product
+from shop.models import Coupon, Product
 from shop.schemas import PriceIn, ProductIn
 
 DEMO_PASSWORD = "livecommerce-demo"  # noqa: S105 - printed for the demo, not a secret
@@ -105,7 +106,18 @@ async def load_demo(session: AsyncSession, settings: Settings, clock: Clock, pas
     await _load_posts(session, clock, products)
     await _load_rooms(session, settings, clock, products)
     await _load_fans(session, clock)
+    await _load_coupon(session, clock)
     return created
+
+
+DEMO_COUPON = ("ava@demo.livecommerce.test", "AVA10", 1000)  # the creator, the code, 10 % off
+
+
+async def _load_coupon(session: AsyncSession, clock: Clock) -> None:
+    """Ava's coupon, so a buyer can try a discount at checkout (credited to Ava, like any coupon)."""
+    email, code, discount_bps = DEMO_COUPON
+    if not await session.scalar(select(Coupon.id).where(Coupon.code_key == code_key(code))):
+        await CouponService(session, clock).create((await _as(session, email)).id, code, discount_bps)
 
 
 async def _user_id(session: AsyncSession, email: str) -> UUID | None:

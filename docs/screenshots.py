@@ -32,25 +32,28 @@ DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 DEMO_SELLER = "seller@demo.livecommerce.test"
 DEMO_CREATOR = "ava@demo.livecommerce.test"
+DEMO_BUYER = "buyer@demo.livecommerce.test"
+DEMO_MARKETER = "marketer@demo.livecommerce.test"
+DEMO_ADMIN = "admin@demo.livecommerce.test"
 _demo_room: dict[str, str] = {}  # the live-room shots share one scheduled room
 
 
-def sign_in_as_demo_seller(page: Page) -> None:
-    page.goto("/signin?next=/account")
-    page.get_by_label("Email").fill(DEMO_SELLER)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == "/account")  # not the /signin?next=/account we are on
-    page.get_by_test_id("signed-in-as").wait_for()
+def sign_in_as(email: str, landing: str) -> Callable[[Page], None]:
+    """Sign in through the sign-in page as the demo account ``email`` and land on ``landing``."""
+
+    def sign_in(page: Page) -> None:
+        page.goto(f"/signin?next={landing}")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(lambda url: urlsplit(url).path == landing)  # not the /signin?next=... we are on
+        page.get_by_test_id("signed-in-as").wait_for()
+
+    return sign_in
 
 
-def sign_in_as_demo_creator(page: Page) -> None:
-    page.goto("/signin?next=/live/studio")
-    page.get_by_label("Email").fill(DEMO_CREATOR)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(lambda url: urlsplit(url).path == "/live/studio")
-    page.get_by_test_id("signed-in-as").wait_for()
+sign_in_as_demo_seller = sign_in_as(DEMO_SELLER, "/account")
+sign_in_as_demo_creator = sign_in_as(DEMO_CREATOR, "/live/studio")
 
 
 def demo_room(page: Page) -> str:
@@ -105,6 +108,15 @@ SHOTS = [
     Shot("live-room-phone", "/live", PHONE, before=room_as_creator),
     Shot("live-studio-room", "/live", DESKTOP, full_page=True, before=studio_room_as_creator),
     Shot("live-rooms", "/live", DESKTOP),
+    # Each audience's main page, as the README's first screen suggests trying them.
+    Shot("buyer-shop", "/shop", DESKTOP, full_page=True, before=sign_in_as(DEMO_BUYER, "/shop")),
+    Shot("buyer-shop-phone", "/shop", PHONE, before=sign_in_as(DEMO_BUYER, "/shop")),
+    Shot("seller-dashboard", "/shop/seller", DESKTOP, full_page=True, before=sign_in_as(DEMO_SELLER, "/shop/seller")),
+    Shot("creator-links", "/studio/links", DESKTOP, before=sign_in_as(DEMO_CREATOR, "/studio/links")),
+    Shot("creator-storefront", "/studio/storefront", DESKTOP, before=sign_in_as(DEMO_CREATOR, "/studio/storefront")),
+    Shot("marketer-reports", "/reports", DESKTOP, full_page=True, before=sign_in_as(DEMO_MARKETER, "/reports")),
+    Shot("admin-console", "/admin", DESKTOP, before=sign_in_as(DEMO_ADMIN, "/admin")),
+    Shot("admin-console-phone", "/admin", PHONE, before=sign_in_as(DEMO_ADMIN, "/admin")),
 ]
 
 
