@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ def public_base(request: Request[Any, Any, Any]) -> str:
 
 
 VISITOR_TTL = 365 * 24 * 3600
+# The ids this server hands out (token_urlsafe(16)); any other value is replaced, so a client cannot choose one that
+# overflows the report tables' viewer column or collides with another visitor's.
+VISITOR_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
@@ -35,8 +39,8 @@ def visitor(request: Request[Any, Any, Any]) -> tuple[str | None, list[Cookie]]:
     touch (``cookies`` then holds it, for the response). Signed-in people are named by their account instead."""
     if request.user is not None:
         return None, []
-    if known := request.cookies.get(VISITOR_COOKIE):
-        return known[:64], []
+    if (known := request.cookies.get(VISITOR_COOKIE)) and VISITOR_ID.fullmatch(known):
+        return known, []
     made = secrets.token_urlsafe(16)
     return made, [Cookie(key=VISITOR_COOKIE, value=made, max_age=VISITOR_TTL, httponly=True, samesite="lax")]
 

@@ -177,6 +177,7 @@ HELPERS = {
     "relative": relative,
     "status_label": status_label,
     "event_line": event_line,
+    "timeline": timeline,
     "reasons": DISPUTE_REASONS,
     "dispute_states": DISPUTE_STATES,
     "posting_kinds": POSTING_KINDS,

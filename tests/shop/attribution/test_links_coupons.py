@@ -57,6 +57,21 @@ async def test_an_anonymous_visitor_gets_a_visitor_id_that_later_clicks_reuse(ma
         assert touches[0].visitor_id == touches[1].visitor_id == first.cookies["lc_visitor"]
 
 
+async def test_a_visitor_id_the_server_did_not_make_is_replaced(make_settings, clock: FixedClock):
+    """A client-chosen id (here one that would overflow the reports' viewer column) never reaches a touch."""
+    async with attribution_app(make_settings, clock) as (app, client, _):
+        _, token = await influencer(client)
+        code = await link(client, token, {"storefront": True})
+        client.cookies.clear()
+        client.cookies.set("lc_visitor", "x" * 64)
+        first = await client.get(f"/r/{code}", follow_redirects=False)
+        assert first.status_code == 303
+        made = first.cookies["lc_visitor"]
+        assert made != "x" * 64 and len(made) == 22
+        [touch] = await _touches(app)
+        assert touch.visitor_id == made
+
+
 async def test_links_lead_to_rooms_posts_and_storefronts_by_path(make_settings, clock: FixedClock):
     async with attribution_app(make_settings, clock) as (app, client, rooms):
         creator, token = await influencer(client)
