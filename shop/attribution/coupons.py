@@ -71,7 +71,7 @@ class CouponService:
             raise RuleBroken(
                 "unknown_coupon",
                 f"There is no coupon {code!r}.",
-                errors=[{"field": "coupon_code", "message": "unknown coupon"}],
+                errors=[{"field": "coupon_code", "message": "There is no such coupon."}],
             )
         if coupon.status == CouponStatus.PAUSED:
             raise RuleBroken(

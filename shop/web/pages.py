@@ -294,8 +294,8 @@ class CheckoutPages(Controller):
                 quote = await _quote(db_session, state, lines, shown)
             except DomainError:
                 quote = Quote(_total(lines, _currency(state)))
-            if "coupon_code" in errors:
-                quote, errors["coupon_code"] = Quote(quote.subtotal), "There is no such coupon."
+            if "coupon_code" in errors:  # unknown or paused: the total shown is the basket's, without it
+                quote = Quote(quote.subtotal)
             return await self._form(request, carts, exc.status, _checkout_context(lines, quote, key, values, errors))
         return go(request, f"/shop/orders?placed={answer.body['checkout_id']}")
 

@@ -189,6 +189,8 @@ def buy_through_the_link(buyer: Page, live_server: str, url: str, code: str) -> 
     buyer.get_by_label("Country").select_option("US")
     buyer.get_by_label("Card that works").check()
     buyer.get_by_label("Coupon code (optional)").fill(code)
+    buyer.get_by_role("button", name="Apply coupon").click()  # the total shown is the total charged
+    expect(buyer.get_by_test_id("checkout-discount")).to_be_visible()
     buyer.get_by_role("button", name=re.compile(r"^Pay ")).click()
     buyer.wait_for_url(re.compile(r"/shop/orders\?placed="))
 

@@ -32,6 +32,7 @@ GOOD_STRINGS = {
     "code": "FUZZ10",
     "hashtags": "fuzzing",
     "roles": "buyer",
+    "url": "https://example.test/shop",
 }
 GOOD_INTEGERS = {"amount_minor": 2500, "quantity": 1, "stock": 5, "commission_bps": 500, "discount_bps": 1000}
 # Optional references the fuzz shop has no good value for: sent as null unless they are the field being fuzzed.
