@@ -18,7 +18,8 @@ from tests.factories import bearer, login, signed_in
 @contextmanager
 def another_writer(url: str) -> Iterator[None]:
     """Another process's writer holding SQLite's write lock while the block runs."""
-    holder = sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    # Waits its turn like any writer: the app's own background work may hold the lock for a moment.
+    holder = sqlite3.connect(url.removeprefix("sqlite+aiosqlite:///"), isolation_level=None, timeout=15)
     try:
         holder.execute("BEGIN IMMEDIATE")
         yield
