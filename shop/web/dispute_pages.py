@@ -6,6 +6,7 @@ error beside its field.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 from uuid import UUID
 
@@ -91,13 +92,12 @@ class DisputePages(Controller):
     ) -> Response[Any]:
         form = await request.form()
         values = {"body": str(form.get("body", ""))}
-        try:
+
+        async def write() -> None:
             await disputes.write(me(request), dispute_id, values["body"], await photo_uploads(form))
-        except DomainError as exc:
-            await db_session.rollback()
-            failed = {"form": "message", "errors": field_errors(exc), "values": values}
-            return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
-        return go(request, f"/shop/disputes/{dispute_id}#thread")
+
+        case = _Case(request, dispute_id, disputes, orders, carts, db_session)
+        return await case.act(write, "message", values, then="#thread")
 
     @post("/{dispute_id:uuid}/answer", status_code=200)
     async def answer(
@@ -112,14 +112,13 @@ class DisputePages(Controller):
         """The seller refunds what was asked, offers part of it, or rejects; a note joins the thread."""
         form = await request.form()
         values = {name: str(form.get(name, "")).strip() for name in ("answer", "amount", "note")}
-        try:
+
+        async def answer() -> None:
             dispute = await disputes.get(me(request), dispute_id)
             await disputes.resolve(me(request), dispute_id, _resolve_in(values, dispute.currency))
-        except DomainError as exc:
-            await db_session.rollback()
-            failed = {"form": "answer", "errors": field_errors(exc), "values": values}
-            return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
-        return go(request, f"/shop/disputes/{dispute_id}")
+
+        case = _Case(request, dispute_id, disputes, orders, carts, db_session)
+        return await case.act(answer, "answer", values)
 
     @post("/{dispute_id:uuid}/accept-offer", status_code=200)
     async def accept_offer(
@@ -131,13 +130,8 @@ class DisputePages(Controller):
         carts: Carts,
         db_session: Db,
     ) -> Response[Any]:
-        try:
-            await disputes.accept_offer(me(request), dispute_id)
-        except DomainError as exc:
-            await db_session.rollback()
-            failed = {"form": "offer", "errors": field_errors(exc), "values": {}}
-            return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
-        return go(request, f"/shop/disputes/{dispute_id}")
+        case = _Case(request, dispute_id, disputes, orders, carts, db_session)
+        return await case.act(lambda: disputes.accept_offer(me(request), dispute_id), "offer", {})
 
     @post("/{dispute_id:uuid}/escalate", status_code=200)
     async def escalate(
@@ -149,13 +143,38 @@ class DisputePages(Controller):
         carts: Carts,
         db_session: Db,
     ) -> Response[Any]:
+        case = _Case(request, dispute_id, disputes, orders, carts, db_session)
+        return await case.act(lambda: disputes.decline_offer(me(request), dispute_id), "offer", {})
+
+
+class _Case:
+    """One dispute's page answering a form: the action and back to the case, or the case again with the form's
+    errors beside its fields (nothing the action wrote is kept)."""
+
+    def __init__(
+        self,
+        request: HTMXRequest,
+        dispute_id: UUID,
+        disputes: DisputeService,
+        orders: OrderService,
+        carts: CartService,
+        db_session: AsyncSession,
+    ) -> None:
+        self.request, self.dispute_id, self.db_session = request, dispute_id, db_session
+        self.disputes, self.orders, self.carts = disputes, orders, carts
+
+    async def act(
+        self, action: Callable[[], Awaitable[object]], form: str, values: dict[str, str], then: str = ""
+    ) -> Response[Any]:
         try:
-            await disputes.decline_offer(me(request), dispute_id)
+            await action()
         except DomainError as exc:
-            await db_session.rollback()
-            failed = {"form": "offer", "errors": field_errors(exc), "values": {}}
-            return await _dispute_page(request, disputes, orders, carts, dispute_id, exc.status, failed)
-        return go(request, f"/shop/disputes/{dispute_id}")
+            await self.db_session.rollback()
+            failed = {"form": form, "errors": field_errors(exc), "values": values}
+            return await _dispute_page(
+                self.request, self.disputes, self.orders, self.carts, self.dispute_id, exc.status, failed
+            )
+        return go(self.request, f"/shop/disputes/{self.dispute_id}{then}")
 
 
 async def _dispute_page(
